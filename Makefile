@@ -1,0 +1,50 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-all test-cuda bench setup dot clean
+
+setup: $(STAMP) dot
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+# Graphviz's `dot` binary: installed with apt-get when missing and we are root.
+dot:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Graphviz (dot) with apt-get ..."; \
+	    (apt-get install -y -q graphviz >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q graphviz >/dev/null)) || \
+	     { echo "apt-get could not install graphviz"; exit 1; }; \
+	  else \
+	    echo "Graphviz's 'dot' binary is missing. Install it: 'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or 'conda install graphviz'."; \
+	    exit 1; \
+	  fi; }
+
+demo: setup
+	$(PY) examples/demo.py --out out
+
+test: setup
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -q
+
+# Slow real-data runs (need ../shared/data or --data-dir) and the full suite.
+test-all: setup
+	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -q -m "not cuda"
+
+# The CUDA suite on a real GPU at full size.
+test-cuda:
+	$(PYTHON) -m pytest -q -m cuda -p no:cacheprovider
+
+bench: setup
+	$(PY) benchmarks/overhead.py
+	$(PY) benchmarks/cpu.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
