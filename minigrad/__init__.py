@@ -1,1 +1,34 @@
-"""minigrad."""
+"""minigrad: a readable autodiff engine — scalars and tensors, forward and reverse mode.
+
+    import minigrad as mg
+    x, y = mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y")
+    f = y * x.log() + (y * x.log()).sqrt()
+    f.backward(); x.grad, y.grad
+"""
+from . import autodiff
+from .autodiff import enable_grad, is_grad_enabled, no_grad
+from .gradcheck import GradcheckError, gradcheck, numerical_jacobian
+from .scalar import Scalar
+from .tensor import (Tensor, arange, bool_, cat, concat, default_dtype, empty, float16, float32, float64, full,
+                     full_like, get_rng, get_rng_state, int32, int64, manual_seed, maximum, minimum, ones,
+                     ones_like, rand, rand_like, randint, randn, randn_like, set_rng_state, stack, tensor, uint8,
+                     where, zeros, zeros_like)
+from .trace import trace
+from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
+
+
+def _unary(name):
+    def fn(x, *args, **kwargs):
+        return getattr(x, name)(*args, **kwargs)
+    fn.__name__ = name
+    fn.__doc__ = f"mg.{name}(x) is x.{name}()."
+    return fn
+
+
+for _name in ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "erf", "sum", "mean",
+              "var", "std", "max", "min", "argmax", "logsumexp", "softmax", "log_softmax", "matmul", "reshape",
+              "transpose", "permute", "squeeze", "unsqueeze", "flatten", "clip", "pad", "split", "chunk"):
+    globals()[_name] = _unary(_name)
+del _name
+
+__version__ = "0.1.0"

@@ -1,0 +1,92 @@
+"""The CPU backend: NumPy arrays, NumPy/OpenBLAS math and the Numba kernels of ``kernels.cpu``.
+
+Every backend module offers the same names (allocation, elementwise maps with broadcasting,
+reductions, matmul, shape moves, in-place updates, and the hot kernels); ops call these and never
+ask which device they run on.
+"""
+import numpy as np
+
+name = "cpu"
+ndarray = np.ndarray
+
+# ---- allocation and transfer -----------------------------------------------------------------
+def asarray(data, dtype=None):
+    return np.asarray(data, dtype=dtype)
+
+
+def to_numpy(a):
+    return a
+
+
+def from_numpy(a):
+    return a
+
+
+zeros, ones, full, empty, arange = np.zeros, np.ones, np.full, np.empty, np.arange
+
+
+def astype(a, dtype):
+    return a.astype(dtype, copy=False)
+
+
+def copy(a):
+    return np.array(a, copy=True)
+
+
+# ---- elementwise maps with broadcasting -------------------------------------------------------
+add, subtract, multiply, divide, power = np.add, np.subtract, np.multiply, np.divide, np.power
+negative, exp, log, log1p, sqrt, abs = np.negative, np.exp, np.log, np.log1p, np.sqrt, np.abs
+sin, cos, tanh, sign, maximum, minimum, where = np.sin, np.cos, np.tanh, np.sign, np.maximum, np.minimum, np.where
+greater, greater_equal, less, less_equal, equal, not_equal = (
+    np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal)
+
+
+def sigmoid(x):
+    """σ(x) = (1 + tanh(x/2)) / 2: no overflow for large |x|."""
+    return np.tanh(x * 0.5) * 0.5 + 0.5
+
+
+def relu(x):
+    return np.maximum(x, 0)
+
+
+def erf(x):
+    from kernels.cpu.elementwise import erf as erf_kernel
+    return erf_kernel(x)
+
+
+# ---- reductions, matmul, shape moves ----------------------------------------------------------
+sum, max, argmax, matmul = np.sum, np.max, np.argmax, np.matmul
+reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate
+
+
+def pad(x, pad_width, value=0.0):
+    return np.pad(x, pad_width, constant_values=value)
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (slice, int, type(None), type(Ellipsis))) for i in items)
+
+
+def index_add(shape, index, g):
+    """zeros(shape) with ``g`` added at ``index``; repeated integer indices accumulate."""
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic(index):
+        out[index] += g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+# ---- in-place updates (optimizers, buffers) ---------------------------------------------------
+def iadd(a, b):
+    a += b
+
+
+def imul(a, b):
+    a *= b
+
+
+def assign(a, b, index=Ellipsis):
+    a[index] = b

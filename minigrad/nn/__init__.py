@@ -1,0 +1,2 @@
+"""Layers and losses (PyTorch conventions)."""
+from . import functional

@@ -1,0 +1,343 @@
+"""Elementwise ops, for Scalars and Tensors alike: forward, reverse rule and forward rule side by side.
+
+Binary ops broadcast like NumPy; their reverse rules sum the gradient back to each input's shape
+(``unbroadcast``). Rules are written with node operations so they can be differentiated again.
+"""
+from ..autodiff import Op
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, so it has ``shape``."""
+    if g.shape == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape) if axes else g.reshape(shape)
+
+
+# ---- binary arithmetic ------------------------------------------------------------------------
+
+class Add(Op):
+    """z = x + y;   dz/dx = 1, dz/dy = 1"""
+    symbol = "{0} + {1}"
+
+    def forward(self, x, y):
+        return self.xp.add(x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        return unbroadcast(g, x.shape), unbroadcast(g, y.shape)
+
+    def jvp(self, dx, dy):
+        return dx + dy
+
+
+class Sub(Op):
+    """z = x - y;   dz/dx = 1, dz/dy = -1"""
+    symbol = "{0} - {1}"
+
+    def forward(self, x, y):
+        return self.xp.subtract(x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        return unbroadcast(g, x.shape), unbroadcast(-g, y.shape)
+
+    def jvp(self, dx, dy):
+        return dx - dy
+
+
+class Mul(Op):
+    """z = x · y;   dz/dx = y, dz/dy = x"""
+    symbol = "{0} · {1}"
+
+    def forward(self, x, y):
+        return self.xp.multiply(x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        gx = unbroadcast(g * y, x.shape) if self.needs_grad[0] else None
+        gy = unbroadcast(g * x, y.shape) if self.needs_grad[1] else None
+        return gx, gy
+
+    def jvp(self, dx, dy):
+        x, y = self.inputs
+        return dx * y + x * dy
+
+
+class Div(Op):
+    """z = x / y;   dz/dx = 1/y, dz/dy = -x/y²"""
+    symbol = "{0} / {1}"
+
+    def forward(self, x, y):
+        return self.xp.divide(x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        gx = unbroadcast(g / y, x.shape) if self.needs_grad[0] else None
+        gy = unbroadcast(-g * x / (y * y), y.shape) if self.needs_grad[1] else None
+        return gx, gy
+
+    def jvp(self, dx, dy):
+        x, y = self.inputs
+        return dx / y - dy * x / (y * y)
+
+
+class Pow(Op):
+    """z = x ** y;   dz/dx = y·x^(y-1), dz/dy = z·log x"""
+    symbol = "{0} ^ {1}"
+
+    def forward(self, x, y):
+        return self.xp.power(x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        gx = unbroadcast(g * y * x ** (y - 1), x.shape) if self.needs_grad[0] else None
+        gy = unbroadcast(g * self.out * x.log(), y.shape) if self.needs_grad[1] else None
+        return gx, gy
+
+    def jvp(self, dx, dy):
+        x, y = self.inputs
+        return dx * y * x ** (y - 1) + dy * self.out * x.log()
+
+
+class PowConst(Op):
+    """z = x ** c for a constant exponent c;   dz/dx = c·x^(c-1)"""
+    symbol = "{0} ^ {c}"
+
+    def forward(self, x):
+        return self.xp.power(x, self.c)
+
+    def vjp(self, g):
+        (x,) = self.inputs
+        return g * self.c * x ** (self.c - 1)
+
+    def jvp(self, dx):
+        (x,) = self.inputs
+        return dx * self.c * x ** (self.c - 1)
+
+
+class Maximum(Op):
+    """z = max(x, y);   the gradient goes to the larger input (split evenly on ties)"""
+    symbol = "max({0}, {1})"
+
+    def forward(self, x, y):
+        return self.xp.maximum(x, y)
+
+    def _weights(self):
+        x, y = self.inputs
+        wx = (x > y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
+        return wx, 1 - wx
+
+    def vjp(self, g):
+        x, y = self.inputs
+        wx, wy = self._weights()
+        return unbroadcast(g * wx, x.shape), unbroadcast(g * wy, y.shape)
+
+    def jvp(self, dx, dy):
+        wx, wy = self._weights()
+        return dx * wx + dy * wy
+
+
+class Where(Op):
+    """z = cond ? x : y  (cond is a constant mask);   dz/dx = cond, dz/dy = not cond"""
+    symbol = "where(cond, {0}, {1})"
+
+    def forward(self, x, y):
+        return self.xp.where(self.cond, x, y)
+
+    def vjp(self, g):
+        x, y = self.inputs
+        zero = g.zeros_like()
+        return unbroadcast(g.where(self.cond, zero), x.shape), unbroadcast(zero.where(self.cond, g), y.shape)
+
+    def jvp(self, dx, dy):
+        return dx.where(self.cond, dy) if hasattr(dx, "where") else (dx if self.cond else dy)
+
+
+# ---- unary --------------------------------------------------------------------------------------
+
+class Neg(Op):
+    """z = -x;   dz/dx = -1"""
+    symbol = "-{0}"
+
+    def forward(self, x):
+        return self.xp.negative(x)
+
+    def vjp(self, g):
+        return -g
+
+    def jvp(self, dx):
+        return -dx
+
+
+class Identity(Op):
+    """z = x;   dz/dx = 1  (a fresh node for x: transforms differentiate through it)"""
+    symbol = "{0}"
+
+    def forward(self, x):
+        return x
+
+    def vjp(self, g):
+        return g
+
+    def jvp(self, dx):
+        return dx
+
+
+class Exp(Op):
+    """z = exp x;   dz/dx = exp x = z"""
+    symbol = "exp({0})"
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def vjp(self, g):
+        return g * self.out
+
+    def jvp(self, dx):
+        return dx * self.out
+
+
+class Log(Op):
+    """z = log x;   dz/dx = 1/x"""
+    symbol = "log({0})"
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def vjp(self, g):
+        return g / self.inputs[0]
+
+    def jvp(self, dx):
+        return dx / self.inputs[0]
+
+
+class Log1p(Op):
+    """z = log(1 + x);   dz/dx = 1/(1 + x)"""
+    symbol = "log1p({0})"
+
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def vjp(self, g):
+        return g / (self.inputs[0] + 1)
+
+    def jvp(self, dx):
+        return dx / (self.inputs[0] + 1)
+
+
+class Sqrt(Op):
+    """z = √x;   dz/dx = 1/(2√x)"""
+    symbol = "√{0}"
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def vjp(self, g):
+        return g / (2 * self.out)
+
+    def jvp(self, dx):
+        return dx / (2 * self.out)
+
+
+class Abs(Op):
+    """z = |x|;   dz/dx = sign x"""
+    symbol = "|{0}|"
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def vjp(self, g):
+        return g * self.inputs[0].sign()
+
+    def jvp(self, dx):
+        return dx * self.inputs[0].sign()
+
+
+class Sin(Op):
+    """z = sin x;   dz/dx = cos x"""
+    symbol = "sin({0})"
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def vjp(self, g):
+        return g * self.inputs[0].cos()
+
+    def jvp(self, dx):
+        return dx * self.inputs[0].cos()
+
+
+class Cos(Op):
+    """z = cos x;   dz/dx = -sin x"""
+    symbol = "cos({0})"
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def vjp(self, g):
+        return -g * self.inputs[0].sin()
+
+    def jvp(self, dx):
+        return -dx * self.inputs[0].sin()
+
+
+class Tanh(Op):
+    """z = tanh x;   dz/dx = 1 - z²"""
+    symbol = "tanh({0})"
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def vjp(self, g):
+        return g * (1 - self.out * self.out)
+
+    def jvp(self, dx):
+        return dx * (1 - self.out * self.out)
+
+
+class Sigmoid(Op):
+    """z = σ(x) = 1/(1 + e^-x);   dz/dx = z(1 - z)"""
+    symbol = "σ({0})"
+
+    def forward(self, x):
+        return self.xp.sigmoid(x)
+
+    def vjp(self, g):
+        return g * self.out * (1 - self.out)
+
+    def jvp(self, dx):
+        return dx * self.out * (1 - self.out)
+
+
+class Relu(Op):
+    """z = max(x, 0);   dz/dx = [x > 0]"""
+    symbol = "relu({0})"
+
+    def forward(self, x):
+        return self.xp.relu(x)
+
+    def vjp(self, g):
+        return g * self.inputs[0].positive_mask()
+
+    def jvp(self, dx):
+        return dx * self.inputs[0].positive_mask()
+
+
+class Erf(Op):
+    """z = erf x;   dz/dx = 2/√π · exp(-x²)"""
+    symbol = "erf({0})"
+
+    def forward(self, x):
+        return self.xp.erf(x)
+
+    def _local(self):
+        x = self.inputs[0]
+        return (-(x * x)).exp() * 1.1283791670955126
+
+    def vjp(self, g):
+        return g * self._local()
+
+    def jvp(self, dx):
+        return dx * self._local()

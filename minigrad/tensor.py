@@ -1,0 +1,625 @@
+"""Tensor: an n-dimensional array on the graph (float32 by default), on the CPU or a CUDA GPU.
+
+The payload ``.data`` is a backend array (NumPy on the CPU); every method below is either a
+primitive op from ``minigrad.ops`` or a composition of them, so gradients (and tangents) of all
+of them come from the primitives' rules.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import autodiff, backend as backends
+from .autodiff import Node, Op, is_grad_enabled
+from .ops import elementwise as E, linalg as L, reduce as R, shape as S
+
+float32, float64, float16 = np.dtype("float32"), np.dtype("float64"), np.dtype("float16")
+int32, int64, bool_, uint8 = np.dtype("int32"), np.dtype("int64"), np.dtype("bool"), np.dtype("uint8")
+default_dtype = float32
+
+
+def _as_dtype(dtype):
+    return None if dtype is None else np.dtype(dtype)
+
+
+class Tensor(Node):
+    """An array with autodiff. Create with ``mg.tensor``, ``mg.zeros``, ``mg.randn``, ..."""
+
+    __array_priority__ = 1000  # ndarray + Tensor -> Tensor.__radd__
+
+    def __init__(self, data, requires_grad: bool = False, device: str = "cpu", name: str | None = None):
+        self.data = data
+        self.device = "cuda" if str(device).startswith("cuda") else str(device)
+        self.backend = backends.get(self.device)
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self.name = name
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
+
+    # ---- what the graph core needs ---------------------------------------------------------------
+    def _new(self, raw):
+        out = Tensor.__new__(Tensor)
+        out.data, out.device, out.backend = raw, self.device, self.backend
+        out.requires_grad, out.grad, out.name = False, None, None
+        return out
+
+    def _lift(self, other) -> Tensor:
+        """``other`` as a constant tensor on this tensor's device (numbers take this tensor's float dtype)."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, numbers.Number):
+            dtype = self.dtype if (self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))) else default_dtype
+            return Tensor(self.backend.asarray(other, dtype=dtype), device=self.device)
+        if isinstance(other, (np.ndarray, list, tuple)):
+            return tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None, device=self.device)
+        raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; expected a Tensor, array or number")
+
+    def zeros_like(self):
+        return Tensor(self.backend.zeros(self.shape, dtype=self.dtype), device=self.device)
+
+    def ones_like(self):
+        return Tensor(self.backend.ones(self.shape, dtype=self.dtype), device=self.device)
+
+    # ---- basic properties ------------------------------------------------------------------------
+    shape = property(lambda self: tuple(self.data.shape))
+    ndim = property(lambda self: len(self.data.shape))
+    size = property(lambda self: int(np.prod(self.data.shape, dtype=np.int64)))
+    dtype = property(lambda self: np.dtype(self.data.dtype))
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+
+    def numel(self) -> int:
+        return self.size
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = Node.__hash__
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory on the CPU)."""
+        return self.backend.to_numpy(self.data)
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def item(self):
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.numpy().reshape(()).item()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self.dtype != default_dtype:
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self._op is not None:
+            extras.append(f"grad_fn={type(self._op).__name__}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ---- devices and dtypes ----------------------------------------------------------------------
+    def to(self, device=None, dtype=None) -> Tensor:
+        """A copy on ``device`` and/or with ``dtype`` (differentiable)."""
+        out = self
+        if dtype is not None and np.dtype(dtype) != self.dtype:
+            out = Cast.apply(out, dtype=np.dtype(dtype))
+        if device is not None and backends.get(device) is not self.backend:
+            out = ToDevice.apply(out, device=str(device))
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def astype(self, dtype) -> Tensor:
+        return self.to(dtype=dtype)
+
+    def float(self):
+        return self.astype(float32)
+
+    def double(self):
+        return self.astype(float64)
+
+    def long(self):
+        return self.astype(int64)
+
+    def clone(self) -> Tensor:
+        return E.Identity.apply(self) if self.requires_grad else Tensor(self.backend.copy(self.data), device=self.device)
+
+    # ---- arithmetic (NumPy broadcasting) ---------------------------------------------------------
+    def __add__(self, o): return E.Add.apply(self, self._lift(o))
+    def __radd__(self, o): return E.Add.apply(self._lift(o), self)
+    def __sub__(self, o): return E.Sub.apply(self, self._lift(o))
+    def __rsub__(self, o): return E.Sub.apply(self._lift(o), self)
+    def __mul__(self, o): return E.Mul.apply(self, self._lift(o))
+    def __rmul__(self, o): return E.Mul.apply(self._lift(o), self)
+    def __truediv__(self, o): return E.Div.apply(self, self._lift(o))
+    def __rtruediv__(self, o): return E.Div.apply(self._lift(o), self)
+    def __neg__(self): return E.Neg.apply(self)
+    def __matmul__(self, o): return self.matmul(o)
+    def __rmatmul__(self, o): return self._lift(o).matmul(self)
+
+    def __pow__(self, o):
+        if isinstance(o, numbers.Number):
+            return E.PowConst.apply(self, c=o)
+        return E.Pow.apply(self, self._lift(o))
+
+    def __rpow__(self, o):
+        return E.Pow.apply(self._lift(o), self)
+
+    def pow(self, o):
+        return self ** o
+
+    # comparisons: constants (no gradient), boolean dtype
+    def _compare(self, fn, o):
+        return Tensor(fn(self.data, self._lift(o).data), device=self.device)
+
+    def __gt__(self, o): return self._compare(self.backend.greater, o)
+    def __ge__(self, o): return self._compare(self.backend.greater_equal, o)
+    def __lt__(self, o): return self._compare(self.backend.less, o)
+    def __le__(self, o): return self._compare(self.backend.less_equal, o)
+    def __eq__(self, o): return self._compare(self.backend.equal, o)
+    def __ne__(self, o): return self._compare(self.backend.not_equal, o)
+
+    def __and__(self, o): return Tensor(self.data & self._lift(o).data, device=self.device)
+    def __or__(self, o): return Tensor(self.data | self._lift(o).data, device=self.device)
+    def __invert__(self): return Tensor(~self.data, device=self.device)
+
+    # ---- elementwise functions -------------------------------------------------------------------
+    def exp(self): return E.Exp.apply(self)
+    def log(self): return E.Log.apply(self)
+    def log1p(self): return E.Log1p.apply(self)
+    def sqrt(self): return E.Sqrt.apply(self)
+    def abs(self): return E.Abs.apply(self)
+    def sin(self): return E.Sin.apply(self)
+    def cos(self): return E.Cos.apply(self)
+    def tanh(self): return E.Tanh.apply(self)
+    def sigmoid(self): return E.Sigmoid.apply(self)
+    def relu(self): return E.Relu.apply(self)
+    def erf(self): return E.Erf.apply(self)
+
+    def sign(self):
+        """sign(x) as a constant (no gradient)."""
+        return Tensor(self.backend.sign(self.data), device=self.device)
+
+    def positive_mask(self):
+        """[x > 0] in x's dtype, as a constant."""
+        return Tensor(self.backend.astype(self.backend.greater(self.data, 0), self.dtype), device=self.device)
+
+    def maximum(self, o): return E.Maximum.apply(self, self._lift(o))
+    def minimum(self, o): return -E.Maximum.apply(-self, -self._lift(o))
+
+    def where(self, cond, other):
+        """``self`` where ``cond`` is true, else ``other``."""
+        cond = cond.data if isinstance(cond, Tensor) else self.backend.asarray(cond)
+        return E.Where.apply(self, self._lift(other), cond=cond)
+
+    def clip(self, min=None, max=None):
+        """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max."""
+        if min is None and max is None:
+            raise ValueError("clip() needs min, max or both")
+        inside, bound = self.backend.ones(self.shape, dtype=bool), self.data
+        if min is not None:
+            inside = inside & self.backend.greater_equal(self.data, min)
+            bound = self.backend.maximum(bound, min)
+        if max is not None:
+            inside = inside & self.backend.less_equal(self.data, max)
+            bound = self.backend.minimum(bound, max)
+        return E.Where.apply(self, Tensor(self.backend.astype(bound, self.dtype), device=self.device), cond=inside)
+
+    clamp = clip
+
+    def leaky_relu(self, negative_slope=0.01):
+        return self.where(self > 0, self * negative_slope)
+
+    def elu(self, alpha=1.0):
+        return self.where(self > 0, (self.clip(max=0).exp() - 1) * alpha)
+
+    def gelu(self, approximate="none"):
+        """x·Φ(x) with Φ the normal CDF (exact, via erf), or the tanh approximation."""
+        if approximate == "tanh":
+            return 0.5 * self * (1 + ((self + 0.044715 * self ** 3) * 0.7978845608028654).tanh())
+        return 0.5 * self * (1 + (self * 0.7071067811865476).erf())
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + e^(βx))/β, and x itself where βx > threshold (as PyTorch)."""
+        bx = self * beta
+        soft = bx.clip(max=threshold).exp().log1p() / beta
+        return self.where(bx > threshold, soft)
+
+    # ---- reductions ------------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        axes = R.normalize_axis(axis, self.ndim)
+        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        return self.sum(axes, keepdims) / n
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        """Σ(x - mean)² / (n - correction); ``correction=1`` is the unbiased estimate (PyTorch's default)."""
+        axes = R.normalize_axis(axis, self.ndim)
+        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        d = self - self.mean(axes, keepdims=True)
+        return (d * d).sum(axes, keepdims) / max(n - correction, 0)
+
+    def std(self, axis=None, keepdims=False, correction=1):
+        return self.var(axis, keepdims, correction).sqrt()
+
+    def max(self, axis=None, keepdims=False):
+        return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return -((-self).max(axis, keepdims))
+
+    def argmax(self, axis=None, keepdims=False):
+        return Tensor(self.backend.argmax(self.data, axis=axis, keepdims=keepdims), device=self.device)
+
+    def argmin(self, axis=None, keepdims=False):
+        return (-self).argmax(axis, keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """log Σ exp x, computed as m + log Σ exp(x - m) with m = max x (no overflow)."""
+        axes = R.normalize_axis(axis, self.ndim)
+        m = self.detach().max(axes, keepdims=True)
+        out = (self - m).exp().sum(axes, keepdims=True).log() + m
+        return out if keepdims else out.squeeze(axes)
+
+    def softmax(self, axis=-1):
+        e = (self - self.detach().max(axis, keepdims=True)).exp()
+        return e / e.sum(axis, keepdims=True)
+
+    def log_softmax(self, axis=-1):
+        return self - self.logsumexp(axis, keepdims=True)
+
+    # ---- linear algebra --------------------------------------------------------------------------
+    def matmul(self, o):
+        o = self._lift(o)
+        if self.ndim == 0 or o.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {self.shape} and {o.shape}")
+        return L.Matmul.apply(self, o)
+
+    # ---- shape moves -----------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(int(s) for s in shape)
+        if -1 in shape:
+            known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+            if shape.count(-1) > 1 or known == 0 or self.size % known:
+                raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}")
+            shape = tuple(self.size // known if s == -1 else s for s in shape)
+        if int(np.prod(shape, dtype=np.int64)) != self.size:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into {shape}")
+        return self if shape == self.shape else S.Reshape.apply(self, shape=shape)
+
+    view = reshape
+
+    def permute(self, *axes):
+        axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} axes of shape {self.shape}")
+        return S.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
+
+    def swapaxes(self, a, b):
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self.permute(*axes)
+
+    def transpose(self, a=-2, b=-1):
+        return self.swapaxes(a, b)
+
+    def expand(self, *shape):
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = tuple(n if s == -1 else s for s, n in zip(shape, (1,) * (len(shape) - self.ndim) + self.shape))
+        if shape == self.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {shape}") from None
+        return S.Expand.apply(self, shape=shape)
+
+    def squeeze(self, axis=None):
+        axes = [a for a, n in enumerate(self.shape) if n == 1] if axis is None else R.normalize_axis(axis, self.ndim)
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis):
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = start_dim % self.ndim, end_dim % self.ndim
+        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+
+    def concat(self, others, axis=0):
+        return concat([self, *others], axis)
+
+    def split(self, split_size_or_sections, axis=0):
+        """Pieces along ``axis``: of size ``n`` each (the last may be smaller), or of the listed sizes."""
+        n = self.shape[axis]
+        if isinstance(split_size_or_sections, int):
+            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of axis {axis}")
+        out, start = [], 0
+        for k in sizes:
+            index = [slice(None)] * self.ndim
+            index[axis] = slice(start, start + k)
+            out.append(self[tuple(index)])
+            start += k
+        return out
+
+    def chunk(self, chunks, axis=0):
+        n = self.shape[axis]
+        return self.split(-(-n // chunks), axis)
+
+    def pad(self, pad_width, value=0.0):
+        """Constant padding; ``pad_width`` is NumPy's ((before, after), ...) per axis or one int for all."""
+        if isinstance(pad_width, int):
+            pad_width = ((pad_width, pad_width),) * self.ndim
+        pad_width = tuple((int(a), int(b)) for a, b in pad_width)
+        if len(pad_width) != self.ndim:
+            raise ValueError(f"pad: pad_width has {len(pad_width)} entries for a tensor of shape {self.shape}")
+        return S.Pad.apply(self, pad_width=pad_width, value=value)
+
+    def __getitem__(self, index):
+        return S.Getitem.apply(self, index=self._raw_index(index))
+
+    def _raw_index(self, index):
+        items = index if isinstance(index, tuple) else (index,)
+        raw = tuple(self.backend.asarray(i.data) if isinstance(i, Tensor) else
+                    np.asarray(i) if isinstance(i, list) else i for i in items)
+        return raw if isinstance(index, tuple) else raw[0]
+
+    # ---- in-place updates (optimizers, buffers): bump the version counter -------------------------
+    def _check_inplace(self):
+        if is_grad_enabled() and self.requires_grad:
+            kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor that is part of a graph"
+            raise RuntimeError(f"in-place update of {kind}: wrap it in `with mg.no_grad():` or use an "
+                               "out-of-place op")
+
+    def _bump(self):
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1.0):
+        self._check_inplace()
+        o = self._lift(other).data
+        self.backend.iadd(self.data, o if alpha == 1 else o * alpha)
+        return self._bump()
+
+    def sub_(self, other, alpha=1.0):
+        return self.add_(other, -alpha)
+
+    def mul_(self, other):
+        self._check_inplace()
+        self.backend.imul(self.data, self._lift(other).data)
+        return self._bump()
+
+    def div_(self, other):
+        return self.mul_(1.0 / self._lift(other))
+
+    def copy_(self, src):
+        self._check_inplace()
+        src = self._lift(src)
+        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_: cannot copy shape {src.shape} into shape {self.shape}")
+        self.backend.assign(self.data, self.backend.astype(src.to(self.device).data, self.dtype))
+        return self._bump()
+
+    def fill_(self, value):
+        self._check_inplace()
+        self.backend.assign(self.data, value)
+        return self._bump()
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def __setitem__(self, index, value):
+        self._check_inplace()
+        self.backend.assign(self.data, self._lift(value).data, self._raw_index(index))
+        self._bump()
+
+
+class Cast(Op):
+    """z = x converted to ``dtype``;   the gradient is converted back"""
+    symbol = "cast({0})"
+
+    def forward(self, x):
+        return self.xp.astype(x, self.dtype)
+
+    def vjp(self, g):
+        return g.astype(self.inputs[0].dtype)
+
+    def jvp(self, dx):
+        return dx.astype(self.dtype)
+
+
+class ToDevice(Op):
+    """z = x copied to ``device``;   the gradient is copied back"""
+    symbol = "to({0})"
+
+    def forward(self, x):
+        return backends.get(self.device).from_numpy(self.xp.to_numpy(x))
+
+    def vjp(self, g):
+        return g.to(self.inputs[0].device)
+
+    def jvp(self, dx):
+        return dx.to(self.device)
+
+
+# ---- creation -------------------------------------------------------------------------------------
+def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Tensor:
+    """A tensor from a list, number or array. Floats become float32 unless ``dtype`` says otherwise."""
+    if isinstance(data, Tensor):
+        data = data.numpy()
+    if isinstance(data, Node):
+        raise TypeError("mg.tensor() takes numbers, lists or arrays, not a Scalar")
+    dtype = _as_dtype(dtype)
+    if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
+        be = backends.get("cuda")
+        return Tensor(be.from_cuda_array(data, dtype), requires_grad=requires_grad, device="cuda", name=name)
+    arr = np.asarray(data)
+    if dtype is None:
+        if arr.dtype.kind == "f":
+            dtype = default_dtype
+        elif arr.dtype.kind in "iu" and arr.dtype != uint8:
+            dtype = int64
+    if arr.dtype.kind in "OUS":
+        raise TypeError(f"mg.tensor() needs numeric data, got an array of dtype {arr.dtype}")
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    be = backends.get(device)
+    return Tensor(be.from_numpy(arr), requires_grad=requires_grad, device=device, name=name)
+
+
+def _shape(shape):
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def _make(fill, shape, dtype, requires_grad, device):
+    be = backends.get(device)
+    return Tensor(fill(be, _shape(shape), np.dtype(dtype or default_dtype)), requires_grad=requires_grad, device=device)
+
+
+def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
+    return _make(lambda be, s, d: be.zeros(s, dtype=d), shape, dtype, requires_grad, device)
+
+
+def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
+    return _make(lambda be, s, d: be.ones(s, dtype=d), shape, dtype, requires_grad, device)
+
+
+def empty(*shape, dtype=None, requires_grad=False, device="cpu"):
+    return zeros(*shape, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def full(shape, fill_value, dtype=None, requires_grad=False, device="cpu"):
+    return _make(lambda be, s, d: be.full(s, fill_value, dtype=d), (shape,) if isinstance(shape, int) else (tuple(shape),),
+                 dtype, requires_grad, device)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device="cpu"):
+    arr = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+# ---- random numbers: one seeded generator (mg.manual_seed) ------------------------------------------
+_rng = np.random.default_rng()
+
+
+def manual_seed(seed: int):
+    """Seed minigrad's random generator (randn, rand, init, dropout, shuffling defaults)."""
+    global _rng
+    _rng = np.random.default_rng(seed)
+    return _rng
+
+
+def get_rng() -> np.random.Generator:
+    return _rng
+
+
+def get_rng_state():
+    return _rng.bit_generator.state
+
+
+def set_rng_state(state):
+    _rng.bit_generator.state = state
+
+
+def randn(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
+    """Samples of N(0, 1)."""
+    arr = (generator or _rng).standard_normal(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def rand(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
+    """Samples of U[0, 1)."""
+    arr = (generator or _rng).random(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def randint(low, high, size, device="cpu", generator=None):
+    return tensor((generator or _rng).integers(low, high, size=size), dtype=int64, device=device)
+
+
+def _like(fn):
+    def like(t, dtype=None, requires_grad=False, device=None, **kw):
+        return fn(*t.shape, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device, **kw)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like, ones_like, randn_like, rand_like = _like(zeros), _like(ones), _like(randn), _like(rand)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad, device=device or t.device)
+
+
+# ---- functions of several tensors -----------------------------------------------------------------
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concat: needs at least one tensor")
+    first = tensors[0]
+    tensors = [first._lift(t) for t in tensors]
+    ref = tensors[0].shape
+    axis = axis % len(ref)
+    for t in tensors[1:]:
+        if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis):
+            raise ValueError(f"concat: shapes {ref} and {t.shape} differ outside axis {axis}")
+    return S.Concat.apply(*tensors, axis=axis)
+
+
+cat = concat
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis."""
+    return concat([t.unsqueeze(axis) for t in tensors], axis)
+
+
+def where(cond, x, y):
+    x = x if isinstance(x, Tensor) else y._lift(x)
+    return x.where(cond, y)
+
+
+def maximum(x, y):
+    return x.maximum(y) if isinstance(x, Tensor) else y.maximum(x)
+
+
+def minimum(x, y):
+    return x.minimum(y) if isinstance(x, Tensor) else y.minimum(x)
+
+
+autodiff.Tensor = Tensor
