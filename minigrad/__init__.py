@@ -9,6 +9,7 @@ from . import autodiff
 from .autodiff import enable_grad, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck, numerical_jacobian
 from .scalar import Scalar
+from .serialization import load, save
 from .tensor import (Tensor, arange, bool_, cat, concat, default_dtype, empty, float16, float32, float64, full,
                      full_like, get_rng, get_rng_state, int32, int64, manual_seed, maximum, minimum, ones,
                      ones_like, rand, rand_like, randint, randn, randn_like, set_rng_state, stack, tensor, uint8,
