@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-all test-cuda bench setup dot clean
+.PHONY: demo test test-slow test-all test-cuda bench setup dot clean
 
 setup: $(STAMP) dot
 
@@ -32,6 +32,10 @@ demo: setup
 
 test: setup
 	NUMBA_ENABLE_CUDASIM=1 $(PY) -m pytest -q
+
+# Real-data training runs (need ../shared/data): LeNet-5 on MNIST and Fashion-MNIST.
+test-slow: setup
+	$(PY) -m pytest -q -s -m slow tests/minigrad/test_train_real_data.py
 
 # Slow real-data runs (need ../shared/data or --data-dir) and the full suite.
 test-all: setup
