@@ -291,7 +291,9 @@ class Tensor(Node):
         return e / e.sum(axis, keepdims=True)
 
     def log_softmax(self, axis=-1):
-        return self - self.logsumexp(axis, keepdims=True)
+        """(x - m) - log Σ exp(x - m) with m = max x: no overflow, and no rounding at the scale of m."""
+        shifted = self - self.detach().max(axis, keepdims=True)
+        return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
     # ---- linear algebra --------------------------------------------------------------------------
     def matmul(self, o):
@@ -496,7 +498,7 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Te
             dtype = int64
     if arr.dtype.kind in "OUS":
         raise TypeError(f"mg.tensor() needs numeric data, got an array of dtype {arr.dtype}")
-    arr = np.ascontiguousarray(arr, dtype=dtype)
+    arr = np.asarray(arr, dtype=dtype, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
     be = backends.get(device)
     return Tensor(be.from_numpy(arr), requires_grad=requires_grad, device=device, name=name)
 

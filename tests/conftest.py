@@ -1,0 +1,66 @@
+"""Fixtures shared by every test folder: a seeded generator, tolerances per dtype, PyTorch conversion.
+
+PyTorch (the oracle, from the ``test`` extra) is imported inside the fixtures that need it, so tests
+that do not use it run without it.
+"""
+import numpy as np
+import pytest
+
+TOLERANCES = {
+    np.dtype("float32"): dict(rtol=1e-5, atol=1e-6),
+    np.dtype("float64"): dict(rtol=1e-10, atol=1e-12),
+}
+
+
+@pytest.fixture(autouse=True)
+def _seed_minigrad():
+    """Every test starts from ``mg.manual_seed(0)``."""
+    import minigrad
+    minigrad.manual_seed(0)
+
+
+@pytest.fixture
+def rng():
+    """A NumPy generator with a fixed seed."""
+    return np.random.default_rng(0)
+
+
+@pytest.fixture
+def tol():
+    """``tol(dtype)`` -> dict(rtol=..., atol=...) for comparing results of that dtype."""
+    return lambda dtype: dict(TOLERANCES[np.dtype(dtype)])
+
+
+def _numpy(x):
+    if hasattr(x, "detach"):  # torch.Tensor
+        return x.detach().cpu().numpy()
+    if hasattr(x, "numpy"):  # mg.Tensor
+        return x.numpy()
+    return np.asarray(getattr(x, "data", x))  # mg.Scalar, numbers, arrays
+
+
+@pytest.fixture
+def to_torch():
+    """``to_torch(x, requires_grad=False)``: a minigrad Tensor or array as a torch CPU tensor (a copy)."""
+    torch = pytest.importorskip("torch")
+
+    def convert(x, requires_grad=False):
+        return torch.tensor(np.array(_numpy(x)), requires_grad=requires_grad)
+
+    return convert
+
+
+@pytest.fixture
+def assert_close(tol):
+    """``assert_close(actual, expected, **overrides)`` for minigrad/torch/NumPy values, tolerance by dtype."""
+
+    def check(actual, expected, **overrides):
+        a, e = np.asarray(_numpy(actual)), np.asarray(_numpy(expected))
+        assert a.shape == e.shape, f"shape {a.shape} != expected {e.shape}"
+        if a.dtype.kind != "f" or e.dtype.kind != "f":
+            np.testing.assert_array_equal(a, e)
+            return
+        coarser = a.dtype if a.dtype.itemsize <= e.dtype.itemsize else e.dtype
+        np.testing.assert_allclose(a, e, **{**tol(coarser), **overrides})
+
+    return check

@@ -1,0 +1,311 @@
+"""Every Tensor op against PyTorch, from one table.
+
+Each row of ``CASES`` names an op, the same computation written with minigrad and with PyTorch,
+the shapes of its inputs and the domain they are drawn from. Three generic tests run every row:
+
+- values and reverse-mode gradients (``torch.autograd.grad``) in float32,
+- forward-mode tangents (``torch.func.jvp``) in float32,
+- ``mg.gradcheck`` (central differences vs jacrev and jacfwd) in float64.
+"""
+import zlib
+from typing import Callable, NamedTuple
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import minigrad.nn.functional as F
+
+torch = pytest.importorskip("torch")
+TF = torch.nn.functional
+
+DOMAINS = {
+    "real": lambda rng, shape: rng.standard_normal(shape),
+    "positive": lambda rng, shape: rng.uniform(0.5, 2.0, shape),
+    "nonzero": lambda rng, shape: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 2.0, shape),  # off kinks at 0
+    "unit": lambda rng, shape: rng.uniform(0.05, 0.95, shape),
+    "large": lambda rng, shape: 1000.0 + rng.standard_normal(shape),
+}
+
+
+class Case(NamedTuple):
+    name: str
+    mg_fn: Callable
+    torch_fn: Callable
+    shapes: tuple
+    domain: str | tuple = "real"
+    differentiable: bool = True
+    tol: dict = {}
+
+    def inputs(self, dtype):
+        """One array per input shape, drawn from the case's domain with a seed fixed by its name."""
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()))
+        domains = (self.domain,) * len(self.shapes) if isinstance(self.domain, str) else self.domain
+        return [np.asarray(DOMAINS[d](rng, s), dtype=dtype) for d, s in zip(domains, self.shapes)]
+
+    def tangents(self, dtype):
+        rng = np.random.default_rng(zlib.crc32(self.name.encode()) + 1)
+        return [rng.standard_normal(s).astype(dtype) for s in self.shapes]
+
+
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+LABELS = np.array([1, 0, 4, 1])
+ROWS, COLS = np.array([0, 0, 2, 1]), np.array([1, 1, 3, 1])
+A, B, C, V, S = (3, 4), (2, 3, 4), (4, 5), (4,), ()
+
+CASES = [
+    # ---- arithmetic, with tensors (broadcasting, 0-d) and numbers ----
+    Case("add", lambda x, y: x + y, lambda x, y: x + y, (A, A)),
+    Case("add_broadcast", lambda x, y: x + y, lambda x, y: x + y, ((3, 1), (1, 4))),
+    Case("add_0d", lambda x, y: x + y, lambda x, y: x + y, (S, (2, 3))),
+    Case("add_number", lambda x: x + 2.5, lambda x: x + 2.5, (A,)),
+    Case("radd_number", lambda x: 2.5 + x, lambda x: 2.5 + x, (A,)),
+    Case("sub_broadcast", lambda x, y: x - y, lambda x, y: x - y, (B, (3, 1))),
+    Case("rsub_number", lambda x: 2.0 - x, lambda x: 2.0 - x, (A,)),
+    Case("mul_broadcast", lambda x, y: x * y, lambda x, y: x * y, ((4, 1, 3), (2, 3))),
+    Case("mul_0d_both", lambda x, y: x * y, lambda x, y: x * y, (S, S)),
+    Case("rmul_number", lambda x: 3 * x, lambda x: 3 * x, (A,)),
+    Case("div_broadcast", lambda x, y: x / y, lambda x, y: x / y, (A, V), ("real", "positive")),
+    Case("rtruediv_number", lambda x: 2.0 / x, lambda x: 2.0 / x, (A,), "positive"),
+    Case("pow_tensor", lambda x, y: x ** y, lambda x, y: x ** y, ((2, 3), (3,)), ("positive", "real")),
+    Case("pow_int", lambda x: x ** 3, lambda x: x ** 3, (A,)),
+    Case("pow_half", lambda x: x ** 0.5, lambda x: x ** 0.5, (A,), "positive"),
+    Case("pow_negative", lambda x: x ** -1.5, lambda x: x ** -1.5, (A,), "positive"),
+    Case("pow_method_0d", lambda x: x.pow(2), lambda x: x.pow(2), (S,)),
+    Case("rpow_number", lambda x: 2.0 ** x, lambda x: 2.0 ** x, (A,)),
+    Case("neg", lambda x: -x, lambda x: -x, (B,)),
+    # ---- comparisons: boolean constants ----
+    Case("gt_broadcast", lambda x, y: x > y, lambda x, y: x > y, (A, V), differentiable=False),
+    Case("ge_number", lambda x: x >= 0.1, lambda x: x >= 0.1, (A,), differentiable=False),
+    Case("lt", lambda x, y: x < y, lambda x, y: x < y, (A, A), differentiable=False),
+    Case("le_number", lambda x: x <= -0.2, lambda x: x <= -0.2, (A,), differentiable=False),
+    Case("eq", lambda x: x.sign() == 1.0, lambda x: x.sign() == 1.0, (A,), differentiable=False),
+    Case("ne", lambda x: x.sign() != 1.0, lambda x: x.sign() != 1.0, (A,), differentiable=False),
+    # ---- elementwise functions ----
+    Case("exp", lambda x: x.exp(), torch.exp, (B,)),
+    Case("exp_0d", lambda x: x.exp(), torch.exp, (S,)),
+    Case("log", lambda x: x.log(), torch.log, (B,), "positive"),
+    Case("log1p", lambda x: x.log1p(), torch.log1p, (A,), "positive"),
+    Case("sqrt", lambda x: x.sqrt(), torch.sqrt, (A,), "positive"),
+    Case("abs", lambda x: x.abs(), torch.abs, (A,), "nonzero"),
+    Case("sin", lambda x: x.sin(), torch.sin, (A,)),
+    Case("cos", lambda x: x.cos(), torch.cos, (A,)),
+    Case("tanh", lambda x: x.tanh(), torch.tanh, (A,)),
+    Case("sigmoid", lambda x: x.sigmoid(), torch.sigmoid, (A,)),
+    Case("relu", lambda x: x.relu(), torch.relu, (B,), "nonzero"),
+    Case("leaky_relu", lambda x: x.leaky_relu(0.1), lambda x: TF.leaky_relu(x, 0.1), (A,), "nonzero"),
+    Case("leaky_relu_default", F.leaky_relu, TF.leaky_relu, (A,), "nonzero"),
+    Case("elu", lambda x: x.elu(), TF.elu, (A,), "nonzero"),
+    Case("elu_alpha", lambda x: F.elu(x, alpha=0.5), lambda x: TF.elu(x, alpha=0.5), (A,), "nonzero"),
+    Case("gelu", lambda x: x.gelu(), TF.gelu, (B,)),
+    Case("gelu_tanh", lambda x: x.gelu("tanh"), lambda x: TF.gelu(x, approximate="tanh"), (B,)),
+    Case("softplus", lambda x: x.softplus(), TF.softplus, (A,)),
+    Case("softplus_beta_threshold", lambda x: x.softplus(beta=2.0, threshold=1.0),
+         lambda x: TF.softplus(x, beta=2.0, threshold=1.0), (A,)),
+    Case("maximum_broadcast", lambda x, y: x.maximum(y), torch.maximum, (A, V)),
+    Case("minimum_broadcast", lambda x, y: mg.minimum(x, y), torch.minimum, ((2, 1), (3,))),
+    Case("maximum_number", lambda x: x.maximum(0.3), lambda x: torch.clamp(x, min=0.3), (A,)),
+    Case("where_broadcast", lambda x, y: mg.where(mg.tensor(MASK), x, y),
+         lambda x, y: torch.where(torch.tensor(MASK), x, y), (A, V)),
+    Case("where_number", lambda x: x.where(MASK, 0.5), lambda x: torch.where(torch.tensor(MASK), x, 0.5), (A,)),
+    Case("clip", lambda x: x.clip(-0.5, 0.5), lambda x: torch.clamp(x, -0.5, 0.5), (B,)),
+    Case("clip_min", lambda x: x.clip(min=0.2), lambda x: torch.clamp(x, min=0.2), (A,)),
+    Case("clip_max", lambda x: x.clip(max=-0.1), lambda x: torch.clamp(x, max=-0.1), (A,)),
+    # ---- reductions (axis int / tuple / negative, keepdims) ----
+    Case("sum", lambda x: x.sum(), torch.sum, (B,)),
+    Case("sum_0d", lambda x: x.sum(), torch.sum, (S,)),
+    Case("sum_axis", lambda x: x.sum(axis=1), lambda x: x.sum(dim=1), (B,)),
+    Case("sum_negative_keepdims", lambda x: x.sum(axis=-1, keepdims=True), lambda x: x.sum(dim=-1, keepdim=True), (B,)),
+    Case("sum_axes", lambda x: x.sum(axis=(0, 2)), lambda x: x.sum(dim=(0, 2)), (B,)),
+    Case("sum_axes_keepdims", lambda x: x.sum(axis=(0, -1), keepdims=True),
+         lambda x: x.sum(dim=(0, -1), keepdim=True), (B,)),
+    Case("mean", lambda x: x.mean(), torch.mean, (B,)),
+    Case("mean_axes_keepdims", lambda x: x.mean(axis=(0, 2), keepdims=True),
+         lambda x: x.mean(dim=(0, 2), keepdim=True), (B,)),
+    Case("var", lambda x: x.var(), torch.var, (B,)),
+    Case("var_axis", lambda x: x.var(axis=1), lambda x: x.var(dim=1), (B,)),
+    Case("var_axes_keepdims", lambda x: x.var(axis=(0, 2), keepdims=True),
+         lambda x: x.var(dim=(0, 2), keepdim=True), (B,)),
+    Case("var_biased", lambda x: x.var(axis=-1, correction=0), lambda x: x.var(dim=-1, correction=0), (A,)),
+    Case("std", lambda x: x.std(), torch.std, (B,)),
+    Case("std_axis", lambda x: x.std(axis=-1), lambda x: x.std(dim=-1), (B,)),
+    Case("max", lambda x: x.max(), torch.amax, (B,)),
+    Case("max_axis", lambda x: x.max(axis=1), lambda x: x.amax(dim=1), (B,)),
+    Case("max_axes_keepdims", lambda x: x.max(axis=(0, 2), keepdims=True),
+         lambda x: x.amax(dim=(0, 2), keepdim=True), (B,)),
+    Case("min", lambda x: x.min(), torch.amin, (B,)),
+    Case("min_negative_axis", lambda x: x.min(axis=-1), lambda x: x.amin(dim=-1), (B,)),
+    Case("argmax", lambda x: x.argmax(), torch.argmax, (B,), differentiable=False),
+    Case("argmax_axis", lambda x: x.argmax(axis=1), lambda x: x.argmax(dim=1), (B,), differentiable=False),
+    Case("argmax_keepdims", lambda x: x.argmax(axis=-1, keepdims=True),
+         lambda x: x.argmax(dim=-1, keepdim=True), (B,), differentiable=False),
+    Case("logsumexp", lambda x: x.logsumexp(), lambda x: x.logsumexp(dim=(0, 1, 2)), (B,)),
+    Case("logsumexp_axis", lambda x: x.logsumexp(axis=1), lambda x: x.logsumexp(dim=1), (B,)),
+    Case("logsumexp_axes_keepdims", lambda x: x.logsumexp(axis=(0, 2), keepdims=True),
+         lambda x: x.logsumexp(dim=(0, 2), keepdim=True), (B,)),
+    # torch's gradient exp(x - lse) rounds lse ≈ 1000 to float32 (ulp 6e-5): it is off by up to 3e-5 relative
+    Case("logsumexp_large", lambda x: x.logsumexp(axis=-1), lambda x: x.logsumexp(dim=-1), (A,), "large",
+         tol=dict(rtol=1e-4)),
+    Case("softmax", lambda x: x.softmax(), lambda x: x.softmax(dim=-1), (B,)),
+    Case("softmax_axis0", lambda x: x.softmax(axis=0), lambda x: x.softmax(dim=0), (A,)),
+    Case("softmax_large", lambda x: x.softmax(), lambda x: x.softmax(dim=-1), (A,), "large"),
+    Case("log_softmax", lambda x: x.log_softmax(), lambda x: x.log_softmax(dim=-1), (B,)),
+    Case("log_softmax_axis1", lambda x: F.log_softmax(x, axis=1), lambda x: x.log_softmax(dim=1), (B,)),
+    Case("log_softmax_large", lambda x: x.log_softmax(), lambda x: x.log_softmax(dim=-1), (A,), "large"),
+    # ---- matmul: batched, broadcasting, 1-D operands ----
+    Case("matmul", lambda x, y: x @ y, lambda x, y: x @ y, (A, C)),
+    Case("matmul_batched", lambda x, y: x @ y, lambda x, y: x @ y, ((2, 3, 4), (2, 4, 5))),
+    Case("matmul_broadcast", lambda x, y: x.matmul(y), torch.matmul, ((2, 1, 3, 4), (3, 4, 2))),
+    Case("matmul_vec_vec", lambda x, y: x @ y, lambda x, y: x @ y, (V, V)),
+    Case("matmul_vec_mat", lambda x, y: x @ y, lambda x, y: x @ y, (V, C)),
+    Case("matmul_mat_vec", lambda x, y: x @ y, lambda x, y: x @ y, (A, V)),
+    Case("matmul_batched_vec", lambda x, y: x @ y, lambda x, y: x @ y, (B, V)),
+    Case("matmul_vec_batched", lambda x, y: x @ y, lambda x, y: x @ y, ((3,), B)),
+    # ---- shape moves ----
+    Case("reshape", lambda x: x.reshape(6, 4), lambda x: x.reshape(6, 4), (B,)),
+    Case("reshape_infer", lambda x: x.reshape((-1, 3)), lambda x: x.reshape(-1, 3), (B,)),
+    Case("reshape_0d", lambda x: x.reshape(1, 1), lambda x: x.reshape(1, 1), (S,)),
+    Case("transpose", lambda x: x.transpose(), lambda x: x.transpose(-2, -1), (B,)),
+    Case("transpose_axes", lambda x: x.transpose(0, 2), lambda x: x.transpose(0, 2), (B,)),
+    Case("T", lambda x: x.T, lambda x: x.permute(2, 1, 0), (B,)),
+    Case("permute", lambda x: x.permute(2, 0, 1), lambda x: x.permute(2, 0, 1), (B,)),
+    Case("permute_negative", lambda x: x.permute((-1, 0, -2)), lambda x: x.permute(-1, 0, -2), (B,)),
+    Case("expand", lambda x: x.expand(2, 3, 4), lambda x: x.expand(2, 3, 4), ((3, 1),)),
+    Case("expand_keep", lambda x: x.expand((2, -1, 4)), lambda x: x.expand(2, -1, 4), ((1, 3, 1),)),
+    Case("squeeze", lambda x: x.squeeze(), lambda x: x.squeeze(), ((1, 3, 1),)),
+    Case("squeeze_axis", lambda x: x.squeeze(-1), lambda x: x.squeeze(-1), ((1, 3, 1),)),
+    Case("unsqueeze", lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(0), (A,)),
+    Case("unsqueeze_negative", lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1), (A,)),
+    Case("flatten", lambda x: x.flatten(), lambda x: x.flatten(), (B,)),
+    Case("flatten_from", lambda x: x.flatten(1), lambda x: x.flatten(1), (B,)),
+    Case("concat", lambda x, y, z: mg.concat([x, y, z]), lambda x, y, z: torch.cat([x, y, z]), (A, (1, 4), (2, 4))),
+    Case("concat_last", lambda x, y: x.concat([y], axis=-1), lambda x, y: torch.cat([x, y], dim=-1), (B, (2, 3, 1))),
+    Case("stack", lambda x, y: mg.stack([x, y]), lambda x, y: torch.stack([x, y]), (A, A)),
+    Case("stack_axis", lambda x, y: mg.stack([x, y], axis=1), lambda x, y: torch.stack([x, y], dim=1), (A, A)),
+    Case("split", lambda x: mg.concat([p * (i + 1) for i, p in enumerate(x.split(2, axis=1))], axis=1),
+         lambda x: torch.cat([p * (i + 1) for i, p in enumerate(x.split(2, dim=1))], dim=1), ((2, 5),)),
+    Case("split_sections", lambda x: mg.concat([p * (i + 1) for i, p in enumerate(x.split([1, 3], axis=-1))], -1),
+         lambda x: torch.cat([p * (i + 1) for i, p in enumerate(x.split([1, 3], dim=-1))], -1), (A,)),
+    Case("chunk", lambda x: mg.concat([p * (i + 1) for i, p in enumerate(x.chunk(2))]),
+         lambda x: torch.cat([p * (i + 1) for i, p in enumerate(x.chunk(2))]), ((5, 2),)),
+    Case("pad", lambda x: x.pad(((1, 2), (0, 1))), lambda x: TF.pad(x, (0, 1, 1, 2)), (A,)),
+    Case("pad_int_value", lambda x: x.pad(1, value=0.5), lambda x: TF.pad(x, (1, 1, 1, 1), value=0.5), (A,)),
+    # ---- indexing: basic slicing and integer arrays (repeated indices add up in backward) ----
+    Case("getitem_int", lambda x: x[1], lambda x: x[1], (B,)),
+    Case("getitem_slices", lambda x: x[1:, ::2], lambda x: x[1:, ::2], (A,)),
+    Case("getitem_ellipsis", lambda x: x[..., 0], lambda x: x[..., 0], (B,)),
+    Case("getitem_none", lambda x: x[None, :, -1], lambda x: x[None, :, -1], (A,)),
+    Case("getitem_negative_step", lambda x: x[::-1], lambda x: x.flip(0), (A,)),
+    Case("getitem_array_repeated", lambda x: x[[0, 2, 0]], lambda x: x[[0, 2, 0]], (A,)),
+    Case("getitem_arrays_pairs", lambda x: x[ROWS, COLS], lambda x: x[ROWS, COLS], (A,)),
+    Case("getitem_slice_and_array", lambda x: x[:, [2, 0, 2]], lambda x: x[:, [2, 0, 2]], (B,)),
+    Case("getitem_tensor_index", lambda x: x[mg.tensor([[1, 1], [0, 2]])], lambda x: x[torch.tensor([[1, 1], [0, 2]])],
+         (A,)),
+    # ---- losses ----
+    Case("cross_entropy", lambda x: F.cross_entropy(x, LABELS), lambda x: TF.cross_entropy(x, torch.tensor(LABELS)),
+         (C,)),
+    Case("cross_entropy_smoothing", lambda x: F.cross_entropy(x, mg.tensor(LABELS), label_smoothing=0.1),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS), label_smoothing=0.1), (C,)),
+    Case("cross_entropy_sum", lambda x: F.cross_entropy(x, LABELS, reduction="sum"),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS), reduction="sum"), (C,)),
+    Case("cross_entropy_none_smoothing", lambda x: F.cross_entropy(x, LABELS, 0.2, reduction="none"),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS), label_smoothing=0.2, reduction="none"), (C,)),
+    Case("cross_entropy_large", lambda x: F.cross_entropy(x, LABELS), lambda x: TF.cross_entropy(x, torch.tensor(LABELS)),
+         (C,), "large"),
+    Case("nll_loss", lambda x: F.nll_loss(x, LABELS), lambda x: TF.nll_loss(x, torch.tensor(LABELS)), (C,)),
+    Case("nll_loss_sum", lambda x: F.nll_loss(x, LABELS, reduction="sum"),
+         lambda x: TF.nll_loss(x, torch.tensor(LABELS), reduction="sum"), (C,)),
+    Case("mse_loss", F.mse_loss, TF.mse_loss, (A, A)),
+    Case("mse_loss_sum", lambda x, y: F.mse_loss(x, y, reduction="sum"),
+         lambda x, y: TF.mse_loss(x, y, reduction="sum"), (A, A)),
+    Case("bce_with_logits", F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, (A, A),
+         ("real", "unit")),
+    Case("bce_with_logits_large", F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits, (A, A),
+         ("large", "unit")),
+]
+
+DIFFERENTIABLE = [c for c in CASES if c.differentiable]
+
+
+def _ids(cases):
+    return [c.name for c in cases]
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_values_and_gradients_match_torch(case, assert_close):
+    arrays = case.inputs(np.float32)
+    xs = [mg.tensor(a, requires_grad=case.differentiable) for a in arrays]
+    ts = [torch.tensor(a, requires_grad=case.differentiable) for a in arrays]
+    out, expected = case.mg_fn(*xs), case.torch_fn(*ts)
+    assert_close(out, expected, **case.tol)
+    if not case.differentiable:
+        assert not out.requires_grad
+        return
+    cotangent = np.random.default_rng(1).standard_normal(tuple(expected.shape)).astype(np.float32)
+    out.backward(mg.tensor(cotangent))
+    expected_grads = torch.autograd.grad(expected, ts, torch.tensor(cotangent))
+    for x, g in zip(xs, expected_grads):
+        assert_close(x.grad, g, **case.tol)
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=_ids(DIFFERENTIABLE))
+def test_jvp_matches_torch_func(case, assert_close):
+    arrays, tangents = case.inputs(np.float32), case.tangents(np.float32)
+    out, tangent = mg.jvp(case.mg_fn, [mg.tensor(a) for a in arrays], [mg.tensor(t) for t in tangents])
+    expected, expected_tangent = torch.func.jvp(case.torch_fn, tuple(torch.tensor(a) for a in arrays),
+                                                tuple(torch.tensor(t) for t in tangents))
+    assert_close(out, expected, **case.tol)
+    assert_close(tangent, expected_tangent, **case.tol)
+
+
+@pytest.mark.parametrize("case", DIFFERENTIABLE, ids=_ids(DIFFERENTIABLE))
+def test_gradcheck_float64(case):
+    assert mg.gradcheck(case.mg_fn, case.inputs(np.float64))
+
+
+# ---- things the table cannot express ------------------------------------------------------------
+
+@pytest.mark.parametrize("fn, torch_fn", [
+    (lambda x: x.logsumexp(axis=-1), lambda x: x.logsumexp(dim=-1)),
+    (lambda x: x.softmax(axis=-1), lambda x: x.softmax(dim=-1)),
+    (lambda x: x.log_softmax(axis=-1), lambda x: x.log_softmax(dim=-1)),
+    (lambda x: F.cross_entropy(x, [2, 0]), lambda x: TF.cross_entropy(x, torch.tensor([2, 0]))),
+], ids=["logsumexp", "softmax", "log_softmax", "cross_entropy"])
+def test_softmax_family_is_stable_at_extreme_inputs(fn, torch_fn, assert_close):
+    logits = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -999.0]], dtype=np.float32)
+    x, t = mg.tensor(logits, requires_grad=True), torch.tensor(logits, requires_grad=True)
+    out, expected = fn(x), torch_fn(t)
+    assert np.isfinite(out.numpy()).all()
+    assert_close(out, expected)
+    out.sum().backward()
+    assert_close(x.grad, torch.autograd.grad(expected.sum(), t)[0])
+
+
+INPLACE = [
+    ("add_", lambda t, o: t.add_(o)),
+    ("add_alpha", lambda t, o: t.add_(o, alpha=-0.5)),
+    ("mul_", lambda t, o: t.mul_(o)),
+    ("copy_", lambda t, o: t.copy_(o)),
+    ("zero_", lambda t, o: t.zero_()),
+]
+
+
+@pytest.mark.parametrize("other_shape", [(3, 4), (4,), ()], ids=["same", "broadcast", "0d"])
+@pytest.mark.parametrize("name, update", INPLACE, ids=[n for n, _ in INPLACE])
+def test_inplace_updates_match_torch_and_bump_version(name, update, other_shape, rng, assert_close):
+    start, other = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(other_shape).astype(np.float32)
+    x, t = mg.tensor(start), torch.tensor(start)
+    version = x._version
+    result = update(x, mg.tensor(other))
+    update(t, torch.tensor(other))
+    assert result is x
+    assert x._version == version + 1
+    assert_close(x, t)
+
+
+def test_inplace_update_of_parameter_under_no_grad_keeps_it_a_leaf(assert_close):
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    with mg.no_grad():
+        w.sub_(mg.tensor([0.5, 0.5]), alpha=2.0)
+    assert w.is_leaf and w.requires_grad and w._version == 1
+    assert_close(w, np.array([0.0, 1.0], dtype=np.float32))
