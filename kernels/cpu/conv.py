@@ -1,0 +1,205 @@
+"""2-d convolution on the CPU: im2col/col2im loops in Numba, the GEMMs in OpenBLAS via np.matmul.
+
+Shapes: x (N, C, H, W), weight (Cout, C/groups, kh, kw), y (N, Cout, OH, OW) and
+cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds x[n, c, oh sh - ph + i dh, ow sw - pw + j dw]
+(zero outside the image), so that y[n] = weight.reshape(Cout, -1) @ cols[n].
+The batch is processed in chunks whose column buffer stays inside the L3 cache.
+"""
+import numpy as np
+from numba import njit, prange
+
+from ._args import float_array, non_negative, pair, positive, same_dtype
+
+CHUNK_BYTES = 8 * 2**20
+
+
+def conv_output_size(size, kernel, stride, padding, dilation):
+    """Output length of a convolution: (size + 2 padding - dilation (kernel - 1) - 1) // stride + 1."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _geometry(x_shape, kernel_size, stride, padding, dilation):
+    """Validated (kh, kw, sh, sw, ph, pw, dh, dw, OH, OW) for an input of shape (N, C, H, W)."""
+    kernel_size = pair(kernel_size, "kernel_size")
+    stride, padding, dilation = pair(stride, "stride"), pair(padding, "padding"), pair(dilation, "dilation")
+    positive(kernel_size, "kernel_size")
+    positive(stride, "stride")
+    positive(dilation, "dilation")
+    non_negative(padding, "padding")
+    out_size = tuple(conv_output_size(*args) for args in zip(x_shape[2:], kernel_size, stride, padding, dilation))
+    if min(out_size) < 1:
+        raise ValueError(
+            f"conv2d: input of spatial size {tuple(x_shape[2:])} is too small for kernel_size {kernel_size}, "
+            f"padding {padding} and dilation {dilation} (output size {out_size})")
+    return (*kernel_size, *stride, *padding, *dilation, *out_size)
+
+
+@njit(cache=True)
+def _valid_outputs(offset, stride, size, count):
+    """Range [lo, hi) of the outputs o < count whose input index o stride + offset lies in [0, size)."""
+    lo = 0 if offset >= 0 else (stride - 1 - offset) // stride
+    hi = 0 if offset > size - 1 else min((size - 1 - offset) // stride + 1, count)
+    return min(lo, hi), hi
+
+
+@njit(parallel=True, cache=True)
+def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
+    """cols[n, r] = the (OH, OW) image seen by row r = c kh kw + i kw + j, for channels c0, c0 + 1, ..."""
+    batch, rows = cols.shape[0], cols.shape[1]
+    height, width = x.shape[2], x.shape[3]
+    for task in prange(batch * rows):
+        n = task // rows
+        r = task - n * rows
+        c = c0 + r // (kh * kw)
+        i = (r // kw) % kh
+        j = r % kw
+        col_offset = j * dw - pw
+        lo, hi = _valid_outputs(col_offset, sw, width, out_w)
+        for oh in range(out_h):
+            ih = oh * sh - ph + i * dh
+            start = oh * out_w
+            if ih < 0 or ih >= height:
+                for ow in range(out_w):
+                    cols[n, r, start + ow] = 0
+            else:
+                for ow in range(lo):
+                    cols[n, r, start + ow] = 0
+                for ow in range(lo, hi):
+                    cols[n, r, start + ow] = x[n, c, ih, ow * sw + col_offset]
+                for ow in range(hi, out_w):
+                    cols[n, r, start + ow] = 0
+
+
+@njit(parallel=True, cache=True)
+def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
+    """dx[n, c0 + c] = the sum of the rows of cols[n] for channel c, each added back where it was read."""
+    batch, channels = cols.shape[0], cols.shape[1] // (kh * kw)
+    height, width = dx.shape[2], dx.shape[3]
+    for task in prange(batch * channels):
+        n = task // channels
+        c = task - n * channels
+        for ih in range(height):
+            for iw in range(width):
+                dx[n, c0 + c, ih, iw] = 0
+        for i in range(kh):
+            for j in range(kw):
+                r = (c * kh + i) * kw + j
+                col_offset = j * dw - pw
+                lo, hi = _valid_outputs(col_offset, sw, width, out_w)
+                for oh in range(out_h):
+                    ih = oh * sh - ph + i * dh
+                    if 0 <= ih < height:
+                        start = oh * out_w
+                        for ow in range(lo, hi):
+                            dx[n, c0 + c, ih, ow * sw + col_offset] += cols[n, r, start + ow]
+
+
+def im2col(x, kernel_size, stride, padding, dilation):
+    """Unfold x (N, C, H, W) into cols (N, C kh kw, OH OW); see the module docstring for the layout."""
+    x = float_array(x, "x", (4,))
+    geometry = _geometry(x.shape, kernel_size, stride, padding, dilation)
+    kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
+    cols = np.empty((x.shape[0], x.shape[1] * kh * kw, out_h * out_w), dtype=x.dtype)
+    _im2col_kernel(x, 0, *geometry, cols)
+    return cols
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
+    """Fold cols (N, C kh kw, OH OW) back into dx of shape x_shape, summing overlaps (adjoint of im2col)."""
+    cols = float_array(cols, "cols", (3,))
+    x_shape = tuple(int(s) for s in x_shape)
+    if len(x_shape) != 4:
+        raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape}")
+    geometry = _geometry(x_shape, kernel_size, stride, padding, dilation)
+    kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
+    expected = (x_shape[0], x_shape[1] * kh * kw, out_h * out_w)
+    if cols.shape != expected:
+        raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for x_shape {x_shape}")
+    dx = np.empty(x_shape, dtype=cols.dtype)
+    _col2im_kernel(cols, 0, *geometry, dx)
+    return dx
+
+
+def _check_conv(x, weight, groups):
+    """Validated (N, C, Cout, C/groups, Cout/groups) of a grouped convolution."""
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    n, c = x.shape[:2]
+    c_out, c_in_group = weight.shape[:2]
+    if c % groups or c_out % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the input channels {c} and output channels {c_out}")
+    if c_in_group != c // groups:
+        raise ValueError(
+            f"conv2d: weight of shape {weight.shape} expects {c_in_group * groups} input channels "
+            f"with groups={groups}, but x of shape {x.shape} has {c}")
+    return n, c, c_out, c_in_group, c_out // groups
+
+
+def _batch_chunks(batch, rows, length, dtype):
+    """Yield (n0, n1, cols) covering the batch; cols is a reused (n1 - n0, rows, length) buffer."""
+    per_sample = rows * length * np.dtype(dtype).itemsize
+    chunk = max(1, min(batch, CHUNK_BYTES // per_sample))
+    buffer = np.empty((chunk, rows, length), dtype=dtype)
+    for n0 in range(0, batch, chunk):
+        n1 = min(batch, n0 + chunk)
+        yield n0, n1, buffer[: n1 - n0]
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+    """y = conv2d(x, weight) + bias: x (N, C, H, W), weight (Cout, C/groups, kh, kw), bias (Cout,) or None."""
+    x = float_array(x, "x", (4,))
+    weight = float_array(weight, "weight", (4,))
+    bias = None if bias is None else float_array(bias, "bias", (1,))
+    same_dtype(x, weight=weight, bias=bias)
+    n, _, c_out, c_in_group, c_out_group = _check_conv(x, weight, groups)
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"conv2d: bias must have shape ({c_out},), got {bias.shape}")
+    geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
+    length = geometry[-2] * geometry[-1]
+    w = weight.reshape(groups, c_out_group, -1)
+    y = np.empty((n, c_out, length), dtype=x.dtype)
+    for n0, n1, cols in _batch_chunks(n, w.shape[2], length, x.dtype):
+        for g in range(groups):
+            _im2col_kernel(x[n0:n1], g * c_in_group, *geometry, cols)
+            np.matmul(w[g], cols, out=y[n0:n1, g * c_out_group:(g + 1) * c_out_group])
+        if bias is not None:
+            y[n0:n1] += bias[:, None]
+    return y.reshape(n, c_out, geometry[-2], geometry[-1])
+
+
+def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True):
+    """Gradients (dx, dw, db) of conv2d_forward for the output gradient dy (N, Cout, OH, OW).
+
+    dx = col2im(W^T @ dy_n), dw = sum_n dy_n @ cols_n^T, db = dy.sum((0, 2, 3)); those not needed are None.
+    """
+    x = float_array(x, "x", (4,))
+    weight = float_array(weight, "weight", (4,))
+    dy = float_array(dy, "dy", (4,))
+    same_dtype(x, weight=weight, dy=dy)
+    n, _, c_out, c_in_group, c_out_group = _check_conv(x, weight, groups)
+    geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
+    y_shape = (n, c_out, geometry[-2], geometry[-1])
+    if dy.shape != y_shape:
+        raise ValueError(f"conv2d_backward: dy has shape {dy.shape}, expected the output shape {y_shape}")
+    dy = dy.reshape(n, c_out, -1)
+    w = weight.reshape(groups, c_out_group, -1)
+    dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
+    dw = np.zeros_like(w) if need_dw else None
+    db = dy.sum(axis=2).sum(axis=0) if need_db else None
+    if need_dx or need_dw:
+        dw_per_sample = None
+        for n0, n1, cols in _batch_chunks(n, w.shape[2], dy.shape[2], x.dtype):
+            if need_dw and (dw_per_sample is None or len(dw_per_sample) != n1 - n0):
+                dw_per_sample = np.empty((n1 - n0, c_out_group, w.shape[2]), dtype=x.dtype)
+            for g in range(groups):
+                dy_group = dy[n0:n1, g * c_out_group:(g + 1) * c_out_group]
+                if need_dw:
+                    _im2col_kernel(x[n0:n1], g * c_in_group, *geometry, cols)
+                    np.matmul(dy_group, cols.transpose(0, 2, 1), out=dw_per_sample)
+                    dw[g] += dw_per_sample.sum(axis=0)
+                if need_dx:
+                    np.matmul(w[g].T, dy_group, out=cols)
+                    _col2im_kernel(cols, g * c_in_group, *geometry, dx[n0:n1])
+    if need_dw:
+        dw = dw.reshape(weight.shape)
+    return dx, dw, db

@@ -1,0 +1,43 @@
+"""Fixtures for the kernel tests: the oracle is PyTorch CPU run in float64 on the same inputs."""
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+KERNEL_TOLERANCES = {
+    np.dtype("float32"): dict(rtol=2e-5, atol=2e-5),
+    np.dtype("float64"): dict(rtol=1e-10, atol=1e-10),
+}
+
+
+@pytest.fixture(params=[np.float32, np.float64], ids=["float32", "float64"])
+def dtype(request):
+    return request.param
+
+
+@pytest.fixture
+def random(rng):
+    """``random(shape, dtype)``: standard normal samples of that dtype."""
+    return lambda shape, dtype: rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.fixture
+def torch64():
+    """``torch64(array, requires_grad=False)``: a float64 torch copy of a NumPy array (the oracle's input)."""
+    def convert(array, requires_grad=False):
+        return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+    return convert
+
+
+@pytest.fixture
+def assert_matches():
+    """``assert_matches(actual, expected)``: dtype of `actual` sets the tolerance, scaled by max |expected|."""
+    def check(actual, expected):
+        if hasattr(expected, "detach"):
+            expected = expected.detach().numpy()
+        expected = np.asarray(expected)
+        assert actual.shape == expected.shape, f"shape {actual.shape} != expected {expected.shape}"
+        tolerance = KERNEL_TOLERANCES[np.dtype(actual.dtype)]
+        scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
+        np.testing.assert_allclose(actual, expected, rtol=tolerance["rtol"], atol=tolerance["atol"] * scale)
+    return check
