@@ -12,6 +12,11 @@ TOLERANCES = {
 }
 
 
+def pytest_configure(config):
+    # torch.func's first use scripts some decompositions with the deprecated torch.jit.script
+    config.addinivalue_line("filterwarnings", "ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(autouse=True)
 def _seed_minigrad():
     """Every test starts from ``mg.manual_seed(0)``."""
