@@ -4,6 +4,8 @@ Every backend module offers the same names (allocation, elementwise maps with br
 reductions, matmul, shape moves, in-place updates, and the hot kernels); ops call these and never
 ask which device they run on.
 """
+import importlib
+
 import numpy as np
 
 name = "cpu"
@@ -90,3 +92,24 @@ def imul(a, b):
 
 def assign(a, b, index=Ellipsis):
     a[index] = b
+
+
+# ---- hot kernels (kernels.cpu), imported on first use so importing minigrad does not load Numba ----
+KERNELS = {
+    "conv": ("im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv_output_size"),
+    "pool": ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
+             "pool_output_size", "global_avg_pool2d", "global_avg_pool2d_backward"),
+    "batchnorm": ("batch_norm_stats", "batch_norm_forward", "batch_norm_backward"),
+    "softmax": ("softmax_cross_entropy_forward", "softmax_cross_entropy_backward"),
+    "optim": ("sgd_update", "adam_update"),
+}
+_KERNEL_MODULE = {fn: module for module, names in KERNELS.items() for fn in names}
+
+
+def __getattr__(name):
+    module = _KERNEL_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"the CPU backend has no function {name!r}")
+    fn = getattr(importlib.import_module(f"kernels.cpu.{module}"), name)
+    globals()[name] = fn
+    return fn

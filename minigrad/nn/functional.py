@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import Tensor, tensor
+from ..autodiff import no_grad
+from ..ops.conv import Conv2d
+from ..ops.norm import BatchNorm, per_channel
+from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from ..tensor import Tensor, get_rng, ones, tensor, zeros
 
 
 def relu(x): return x.relu()
@@ -74,3 +78,295 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
         raise ValueError(f"binary_cross_entropy_with_logits: input shape {logits.shape} and target shape "
                          f"{target.shape} differ")
     return _reduce(logits.softplus() - target * logits, reduction)
+
+
+# ---- layers: linear, convolution, pooling, normalization, dropout -----------------------------------
+
+def _pair(value, name):
+    """``value`` as an (h, w) pair of ints; one int means (value, value)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, (int, np.integer)) for v in value):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+
+
+def _single(value, name):
+    """``value`` as one int (an int or a 1-tuple)."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return int(value)
+    raise TypeError(f"{name} must be an int or a 1-tuple of ints, got {value!r}")
+
+
+def _check_ndim(x, ndims, fn, layout):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{fn}: input must be a minigrad Tensor, got {type(x).__name__}")
+    if x.ndim not in ndims:
+        raise ValueError(f"{fn}: input must have shape {layout}, got {x.shape}")
+
+
+def _check_vector(t, length, fn, name):
+    if t is not None and tuple(t.shape) != (length,):
+        raise ValueError(f"{fn}: {name} must have shape ({length},) (one value per channel), got {tuple(t.shape)}")
+
+
+def linear(x, weight, bias=None):
+    """y = x @ Wᵀ + b:  x (..., in), weight (out, in), bias (out,)."""
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {x.shape} needs a weight of shape (out, {x.shape[-1:]}), "
+                         f"got {weight.shape}")
+    y = x.matmul(weight.T)
+    return y if bias is None else y + bias
+
+
+def _same_padding(x, kernel_size, stride, dilation):
+    """Pad for output size = input size: d (k - 1) in all per axis, the odd one at the end (as PyTorch).
+
+    Returns the input (padded at the end where the total is odd) and the symmetric padding left over.
+    """
+    if stride != (1, 1):
+        raise ValueError(f"conv2d: padding='same' needs stride 1, got stride {stride}")
+    totals = [d * (k - 1) for k, d in zip(kernel_size, dilation)]
+    if any(t % 2 for t in totals):
+        x = x.pad(((0, 0), (0, 0), (0, totals[0] % 2), (0, totals[1] % 2)))
+    return x, (totals[0] // 2, totals[1] // 2)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d cross-correlation (PyTorch's conv2d):
+    y[n, o] = b[o] + Σ_c Σ_(i,j) w[o, c, i, j] · x[n, c, h·sh - ph + i·dh, w·sw - pw + j·dw]
+
+    x (N, C, H, W) or (C, H, W), weight (Cout, C/groups, kh, kw), bias (Cout,) or None.
+    stride, dilation: int or pair; padding: int, pair, "valid" (none) or "same" (output size = input size,
+    stride 1; where the total padding is odd the extra row/column goes at the end, as in PyTorch).
+    """
+    _check_ndim(x, (3, 4), "conv2d", "(N, C, H, W) or (C, H, W)")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: weight must have shape (Cout, C/groups, kh, kw), got {weight.shape}")
+    if x.ndim == 3:
+        return conv2d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if padding == "same":
+        x, padding = _same_padding(x, weight.shape[2:], stride, dilation)
+    elif padding == "valid":
+        padding = (0, 0)
+    elif isinstance(padding, str):
+        raise ValueError(f"conv2d: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+    else:
+        padding = _pair(padding, "padding")
+    _check_vector(bias, weight.shape[0], "conv2d", "bias")
+    inputs = (x, weight) if bias is None else (x, weight, bias)
+    return Conv2d.apply(*inputs, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-d cross-correlation: conv2d on images of height 1.  x (N, C, L) or (C, L), weight (Cout, C/groups, k)."""
+    _check_ndim(x, (2, 3), "conv1d", "(N, C, L) or (C, L)")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must have shape (Cout, C/groups, k), got {weight.shape}")
+    if x.ndim == 2:
+        return conv1d(x.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0)
+    padding = padding if isinstance(padding, str) else (0, _single(padding, "padding"))
+    y = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, _single(stride, "stride")), padding,
+               (1, _single(dilation, "dilation")), groups)
+    return y.squeeze(2)
+
+
+def _pool_geometry(kernel_size, stride, padding):
+    kernel_size = _pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
+        _pair(stride, "stride")
+    return kernel_size, stride, _pair(padding, "padding")
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """y = the maximum of each kh×kw window (padding counts as -∞); stride defaults to kernel_size.
+
+    x (N, C, H, W) or (C, H, W). ``ceil_mode`` rounds the output size up (a last window may hang over).
+    """
+    _check_ndim(x, (3, 4), "max_pool2d", "(N, C, H, W) or (C, H, W)")
+    if x.ndim == 3:
+        return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
+    kernel_size, stride, padding = _pool_geometry(kernel_size, stride, padding)
+    return MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
+                           dilation=_pair(dilation, "dilation"), ceil_mode=bool(ceil_mode))
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """y = the sum of each kh×kw window / divisor; stride defaults to kernel_size.
+
+    The divisor is ``divisor_override`` if given, else the window size counting the zero padding
+    (``count_include_pad``) or only the pixels inside the image. x (N, C, H, W) or (C, H, W).
+    """
+    _check_ndim(x, (3, 4), "avg_pool2d", "(N, C, H, W) or (C, H, W)")
+    if x.ndim == 3:
+        return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
+                          divisor_override).squeeze(0)
+    kernel_size, stride, padding = _pool_geometry(kernel_size, stride, padding)
+    return AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
+                           count_include_pad=bool(count_include_pad), divisor_override=divisor_override)
+
+
+def _adaptive_pool_matrix(size, out, like):
+    """(out, size) averaging matrix: row i averages x[floor(i·size/out) : ceil((i+1)·size/out)]."""
+    m = np.zeros((out, size))
+    for i in range(out):
+        start, end = i * size // out, -(-(i + 1) * size // out)
+        m[i, start:end] = 1.0 / (end - start)
+    return tensor(m, dtype=like.dtype, device=like.device)
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Average pooling to a fixed output size (oh, ow): window i of an axis of length n is
+    [floor(i·n/oh), ceil((i+1)·n/oh)) (PyTorch's rule). ``None`` in output_size keeps that axis.
+
+    Output 1×1 is the global average pool (one kernel); otherwise y = A_h · x · A_wᵀ with averaging matrices.
+    """
+    _check_ndim(x, (3, 4), "adaptive_avg_pool2d", "(N, C, H, W) or (C, H, W)")
+    if x.ndim == 3:
+        return adaptive_avg_pool2d(x.unsqueeze(0), output_size).squeeze(0)
+    if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
+        output_size = tuple(n if s is None else s for s, n in zip(output_size, x.shape[2:]))
+    oh, ow = _pair(output_size, "output_size")
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {(oh, ow)}")
+    if (oh, ow) == (1, 1):
+        return GlobalAvgPool2d.apply(x).reshape(x.shape[:2] + (1, 1))
+    height, width = x.shape[2:]
+    return _adaptive_pool_matrix(height, oh, x) @ x @ _adaptive_pool_matrix(width, ow, x).T
+
+
+def _update_running(running, value, momentum):
+    """running ← (1 - momentum) · running + momentum · value, in place (a buffer, outside the graph)."""
+    with no_grad():
+        running.mul_(1 - momentum).add_(value, alpha=momentum)
+
+
+def _normalize_batch(x, weight, bias, eps):
+    """The BatchNorm op with the batch's own statistics, channels on axis 1 of x (at least 2-d).
+
+    Returns (y, mean, biased variance) with the statistics as (C,) constants.
+    """
+    c, xp = x.shape[1], x.backend
+    flat = x.reshape(x.shape[0], c, 1, -1)  # one layout (N, C, 1, M) for the kernels
+    mean, var = xp.batch_norm_stats(flat.data)
+    invstd = xp.divide(1.0, xp.sqrt(xp.add(var, eps)))
+    weight = ones(c, dtype=x.dtype, device=x.device) if weight is None else weight
+    bias = zeros(c, dtype=x.dtype, device=x.device) if bias is None else bias
+    y = BatchNorm.apply(flat, weight, bias, mean=mean, invstd=invstd, eps=eps).reshape(x.shape)
+    return y, x._new(mean), x._new(var)
+
+
+def _normalize_frozen(x, mean, var, weight, bias, eps):
+    """y = (x - mean) / √(var + eps) · w + b with fixed per-channel statistics (an affine map of x)."""
+    scale = (var + eps) ** -0.5
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale
+    if bias is not None:
+        shift = shift + bias
+    return x * per_channel(scale, x.ndim) + per_channel(shift, x.ndim)
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalization over axis 1 of x (N, C, ...): y = w · (x - μ) / √(σ² + ε) + b.
+
+    training: μ, σ² are the batch's mean and biased variance per channel, and the running statistics
+    (if given) are updated in place: r ← (1 - momentum) r + momentum · s, with the unbiased variance
+    σ² m/(m - 1) for running_var (m values per channel), as PyTorch. Otherwise the running statistics
+    are used and nothing changes.
+    """
+    _check_ndim(x, (2, 3, 4, 5), "batch_norm", "(N, C, ...)")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_vector(t, c, "batch_norm", name)
+    if not training:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: evaluation (training=False) needs running_mean and running_var")
+        return _normalize_frozen(x, running_mean, running_var, weight, bias, eps)
+    m = x.size // c
+    if m < 2:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {x.shape}")
+    y, mean, var = _normalize_batch(x, weight, bias, eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean, momentum)
+    if running_var is not None:
+        _update_running(running_var, var * (m / (m - 1)), momentum)
+    return y
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample over its last axes (``normalized_shape``), then y = w · x̂ + b with w, b of
+    that shape: batch norm of the input seen as (1, samples, 1, features)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not isinstance(x, Tensor) or not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+        raise ValueError(f"layer_norm: normalized_shape {shape} must match the last axes of the input, "
+                         f"got input shape {getattr(x, 'shape', None)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t.shape)}")
+    x_hat, _, _ = _normalize_batch(x.reshape(1, -1, int(np.prod(shape))), None, None, eps)
+    y = x_hat.reshape(x.shape)
+    y = y if weight is None else y * weight
+    return y if bias is None else y + bias
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalize each sample over groups of C/num_groups channels (and all positions), then a per-channel
+    affine map: batch norm of the input seen as (1, N·groups, 1, C/groups·...)."""
+    _check_ndim(x, (2, 3, 4, 5), "group_norm", "(N, C, ...)")
+    n, c = x.shape[:2]
+    if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: num_groups must divide the {c} channels, got {num_groups!r}")
+    _check_vector(weight, c, "group_norm", "weight")
+    _check_vector(bias, c, "group_norm", "bias")
+    x_hat, _, _ = _normalize_batch(x.reshape(1, n * num_groups, -1), None, None, eps)
+    y = x_hat.reshape(x.shape)
+    y = y if weight is None else y * per_channel(weight, x.ndim)
+    return y if bias is None else y + per_channel(bias, x.ndim)
+
+
+def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalize each (sample, channel) over its positions, then a per-channel affine map.
+
+    With ``use_input_stats`` the running statistics (if given) are updated with the batch average of
+    the per-instance mean and unbiased variance, as PyTorch; without it they are used instead.
+    """
+    _check_ndim(x, (3, 4, 5), "instance_norm", "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
+    n, c = x.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_vector(t, c, "instance_norm", name)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean and running_var")
+        return _normalize_frozen(x, running_mean, running_var, weight, bias, eps)
+    m = x.size // (n * c)
+    if m < 2:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when training, got input shape {x.shape}")
+    x_hat, mean, var = _normalize_batch(x.reshape(1, n * c, -1), None, None, eps)
+    if running_mean is not None:
+        _update_running(running_mean, mean.reshape(n, c).mean(axis=0), momentum)
+    if running_var is not None:
+        _update_running(running_var, var.reshape(n, c).mean(axis=0) * (m / (m - 1)), momentum)
+    y = x_hat.reshape(x.shape)
+    y = y if weight is None else y * per_channel(weight, x.ndim)
+    return y if bias is None else y + per_channel(bias, x.ndim)
+
+
+def dropout(x, p=0.5, training=True, generator=None):
+    """Inverted dropout: zero each element with probability p and scale the rest by 1/(1 - p), so the
+    expectation is unchanged; the identity when not training. The mask comes from ``generator`` (a
+    NumPy Generator) or minigrad's seeded generator (``mg.manual_seed``)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    keep = (generator or get_rng()).random(x.shape, dtype=np.float32) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * tensor(keep * scale, dtype=x.dtype, device=x.device)
