@@ -155,7 +155,9 @@ class MNIST(FileDataset):
         images = read_idx(images_path, IMAGES_MAGIC)
         labels = read_idx(labels_path, LABELS_MAGIC)
         if len(labels) != len(images):
-            raise CorruptFileError(labels_path, f"{len(labels)} labels for the {len(images)} images of {images_path.name}")
+            raise CorruptFileError(
+                labels_path, f"{len(labels)} labels for the {len(images)} images of {images_path.name}"
+            )
         if labels.size and labels.max() >= len(self.classes):
             raise CorruptFileError(labels_path, f"label {labels.max()} outside 0..{len(self.classes) - 1}")
         return images, labels
@@ -232,7 +234,8 @@ class TensorDataset:
         arrays = tuple(np.asarray(array) for array in arrays)
         lengths = [len(array) if array.ndim else None for array in arrays]
         if None in lengths or len(set(lengths)) != 1:
-            raise ValueError(f"TensorDataset needs arrays of one length along axis 0, got shapes {[a.shape for a in arrays]}")
+            shapes = [array.shape for array in arrays]
+            raise ValueError(f"TensorDataset needs arrays of one length along axis 0, got shapes {shapes}")
         self.arrays = arrays
 
     def __len__(self):
@@ -255,7 +258,8 @@ class Subset:
 
     def __init__(self, dataset, indices):
         indices = np.asarray(indices, dtype=np.intp)
-        if indices.ndim != 1 or (indices.size and not (-len(dataset) <= indices.min() and indices.max() < len(dataset))):
+        in_range = indices.size == 0 or (-len(dataset) <= indices.min() and indices.max() < len(dataset))
+        if indices.ndim != 1 or not in_range:
             raise ValueError(f"Subset indices must be a list of indices into {len(dataset)} items")
         self.dataset, self.indices = dataset, indices
 

@@ -104,7 +104,8 @@ SHA-256 of `{SAMPLE_FILE}`: `{npz_sha256}`
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--src", required=True, type=Path, help="folder with the four official MNIST files")
-    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent, help="where to write (default: this package)")
+    parser.add_argument("--out-dir", type=Path, default=Path(__file__).parent,
+                        help="where to write (default: this package)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--train-per-class", type=int, default=600)
     parser.add_argument("--test-per-class", type=int, default=100)

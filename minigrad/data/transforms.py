@@ -55,7 +55,9 @@ def to_float_images(images):
         images = images.transpose(0, 3, 1, 2)
     else:
         raise ValueError(f"expected images (N, H, W) or (N, H, W, C), got shape {images.shape}")
-    return images.astype(np.float32) / np.float32(255)
+    scaled = images.astype(np.float32, order="C")
+    scaled /= 255
+    return scaled
 
 
 class ToTensor(Transform):

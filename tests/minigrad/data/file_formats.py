@@ -43,11 +43,16 @@ def py2_pickle(obj):
 
 
 def _py2_string(data):
+    """A Python 2 byte string: opcode "T", 4-byte length, the bytes."""
     data = data.encode("latin1") if isinstance(data, str) else data
     return b"T" + struct.pack("<i", len(data)) + data
 
 
 def _py2_opcodes(obj):
+    """Pickle opcodes for `obj`. An array is written as NumPy 1 did: _reconstruct(ndarray, (0,), "b")
+    then BUILD with (1, shape, dtype, False, raw bytes); its dtype as dtype("u1", 0, 1) then BUILD with
+    (3, "|", None, None, None, -1, -1, 0). Opcodes: "(" mark, "t" tuple since mark, "\\x87" 3-tuple,
+    "R" call, "b" setstate, "N" None, "\\x89" False, "}" / "]" empty dict / list, "u" / "e" fill them."""
     if isinstance(obj, dict):
         items = b"".join(_py2_opcodes(key) + _py2_opcodes(value) for key, value in obj.items())
         return b"}(" + items + b"u"
@@ -59,11 +64,12 @@ def _py2_opcodes(obj):
         return b"J" + struct.pack("<i", int(obj))
     if isinstance(obj, np.ndarray) and obj.dtype == np.uint8:
         shape = b"(" + b"".join(_py2_opcodes(n) for n in obj.shape) + b"t"
-        dtype = (b"cnumpy\ndtype\n" + _py2_string("u1") + b"J\x00\x00\x00\x00J\x01\x00\x00\x00\x87R"
-                 + b"(J\x03\x00\x00\x00" + _py2_string("|") + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffJ\x00\x00\x00\x00tb")
+        dtype = (b"cnumpy\ndtype\n" + _py2_string("u1") + _py2_opcodes(0) + _py2_opcodes(1) + b"\x87R"
+                 + b"(" + _py2_opcodes(3) + _py2_string("|") + b"NNN"
+                 + _py2_opcodes(-1) + _py2_opcodes(-1) + _py2_opcodes(0) + b"tb")
         new_array = (b"cnumpy.core.multiarray\n_reconstruct\n" + b"cnumpy\nndarray\n"
-                     + b"(J\x00\x00\x00\x00t" + _py2_string("b") + b"\x87R")
-        state = b"(J\x01\x00\x00\x00" + shape + dtype + b"\x89" + _py2_string(obj.tobytes()) + b"tb"
+                     + b"(" + _py2_opcodes(0) + b"t" + _py2_string("b") + b"\x87R")
+        state = b"(" + _py2_opcodes(1) + shape + dtype + b"\x89" + _py2_string(obj.tobytes()) + b"tb"
         return new_array + state
     raise TypeError(f"py2_pickle cannot write {type(obj)}")
 

@@ -2,6 +2,7 @@
 official formats, broken files, folder layouts, the shipped MNIST sample, get_dataset."""
 import gzip
 import hashlib
+import importlib.resources
 import io
 import pickle
 import re
@@ -119,7 +120,8 @@ def test_corrupt_magic_number_is_named(tmp_path, tiny_mnist):
     raw = bytearray(gzip.decompress(labels_path.read_bytes()))
     raw[2:4] = b"\x08\x03"
     labels_path.write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(data.CorruptFileError, match=rf"{re.escape(str(labels_path))}: magic number 2051, expected 2049"):
+    expected = rf"{re.escape(str(labels_path))}: magic number 2051, expected 2049"
+    with pytest.raises(data.CorruptFileError, match=expected):
         data.MNIST(root=tmp_path)
 
 
@@ -292,7 +294,7 @@ def test_sample_images_are_real_mnist_images(sample, real_mnist, split):
     real_images, real_labels = real_mnist[split]
     flat_real = real_images.reshape(len(real_images), -1)
     picks = np.random.default_rng(5).choice(len(sample[split]), size=5, replace=False)
-    with np.load(data.datasets.importlib.resources.files("minigrad.data") / SAMPLE_FILE) as arrays:
+    with np.load(importlib.resources.files("minigrad.data") / SAMPLE_FILE) as arrays:
         recorded = arrays[f"{split}_indices"]
     for k in picks:
         found = np.flatnonzero((flat_real == sample[split].data[k].reshape(-1)).all(axis=1))
@@ -301,7 +303,7 @@ def test_sample_images_are_real_mnist_images(sample, real_mnist, split):
 
 
 def test_sample_note_states_the_npz_checksum():
-    folder = data.datasets.importlib.resources.files("minigrad.data")
+    folder = importlib.resources.files("minigrad.data")
     note = (folder / "MNIST_SAMPLE.md").read_text()
     digest = hashlib.sha256((folder / SAMPLE_FILE).read_bytes()).hexdigest()
     assert f"SHA-256 of `{SAMPLE_FILE}`: `{digest}`" in note

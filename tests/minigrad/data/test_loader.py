@@ -45,7 +45,8 @@ def wait_for_no_prefetch_threads(seconds=2.0):
 
 
 @pytest.mark.parametrize("n, batch_size, drop_last, sizes", [
-    (23, 10, False, [10, 10, 3]), (23, 10, True, [10, 10]), (20, 10, True, [10, 10]), (5, 8, False, [5]), (5, 8, True, []),
+    (23, 10, False, [10, 10, 3]), (23, 10, True, [10, 10]), (20, 10, True, [10, 10]),
+    (5, 8, False, [5]), (5, 8, True, []),
 ])
 def test_length_and_batch_sizes(n, batch_size, drop_last, sizes):
     loader = loader_of(n, batch_size=batch_size, drop_last=drop_last, shuffle=True, seed=0)
