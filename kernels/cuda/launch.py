@@ -1,0 +1,71 @@
+"""Launch configuration shared by the CUDA kernels: grid sizes, block sizes, argument checks.
+
+A 1-D launch covers `n` work items with blocks of at most 256 threads (a multiple of the
+32-thread warp) and at most `MAX_BLOCKS` blocks; kernels walk the rest with a grid-stride loop
+`for i in range(cuda.grid(1), n, cuda.gridsize(1))`.
+"""
+import functools
+
+import numpy as np
+from numba import cuda
+
+WARP = 32
+MAX_THREADS = 256
+MAX_BLOCKS = 65535
+
+
+def ceil_div(a, b):
+    """Smallest integer q with q * b >= a."""
+    return -(-a // b)
+
+
+def threads_for(n, max_threads=MAX_THREADS):
+    """Threads per block for `n` items: n rounded up to a whole warp, capped at max_threads."""
+    return min(max_threads, WARP * ceil_div(max(n, 1), WARP))
+
+
+def grid_1d(n, max_threads=MAX_THREADS):
+    """(blocks, threads) for a grid-stride loop over n items."""
+    threads = threads_for(n, max_threads)
+    return min(MAX_BLOCKS, ceil_div(max(n, 1), threads)), threads
+
+
+def reduction_threads(n):
+    """Threads of a block that tree-reduces n items: a power of two in [32, 256]."""
+    threads = WARP
+    while threads < n and threads < MAX_THREADS:
+        threads *= 2
+    return threads
+
+
+@functools.lru_cache(maxsize=512)
+def int64_constant(rows):
+    """A small read-only int64 device array holding `rows` (a tuple of equal-length tuples).
+
+    Cached, so a repeated shape costs no host-to-device copy.
+    """
+    return cuda.to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
+
+
+def check_device_array(x, name, dtypes=None):
+    """Raise TypeError unless x is a C-contiguous numba device array (of one of `dtypes`)."""
+    if not cuda.devicearray.is_cuda_ndarray(x):
+        raise TypeError(f"{name} must be a numba device array (use cuda.to_device), "
+                        f"got {type(x).__name__}")
+    if not x.is_c_contiguous():
+        raise ValueError(f"{name} must be C-contiguous, got strides {x.strides} "
+                         f"for shape {x.shape}")
+    if dtypes is not None and np.dtype(x.dtype) not in [np.dtype(d) for d in dtypes]:
+        expected = ", ".join(np.dtype(d).name for d in dtypes)
+        raise TypeError(f"{name} must have dtype {expected}, got {np.dtype(x.dtype).name}")
+
+
+def check_out(out, shape, dtype, name="out"):
+    """Return `out`, or a new device array when it is None, after checking its shape and dtype."""
+    if out is None:
+        return cuda.device_array(shape, dtype)
+    check_device_array(out, name)
+    if tuple(out.shape) != tuple(shape) or np.dtype(out.dtype) != np.dtype(dtype):
+        raise ValueError(f"{name} must have shape {tuple(shape)} and dtype {np.dtype(dtype).name}, "
+                         f"got {tuple(out.shape)} {np.dtype(out.dtype).name}")
+    return out

@@ -1,0 +1,103 @@
+"""kernels.cuda.gemm against np.matmul: a small tile (8x8x4, 2x2 per thread, 16 threads) under
+the CUDA simulator for every flag combination, the default tile once; full sizes on a GPU."""
+import numpy as np
+import pytest
+
+cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
+from numba.cuda import config  # noqa: E402
+
+if not (config.ENABLE_CUDASIM or cuda.is_available()):
+    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
+                allow_module_level=True)
+
+from kernels.cuda.gemm import DEFAULT_TILE, gemm, matmul  # noqa: E402
+
+
+def on_real_gpu(test):
+    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
+    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
+                              reason="needs a real CUDA GPU (not the simulator)")
+    return pytest.mark.cuda(skip(test))
+
+
+SMALL_TILE = (8, 8, 4, 2, 2)
+SHAPES = [  # (M, K, N, batch of A, batch of B); None = no batch dim
+    (13, 7, 11, None, None), (9, 5, 10, 2, None), (3, 9, 17, None, 3), (8, 8, 8, 2, 2),
+    (1, 13, 2, 1, 3),
+]
+
+
+def _operand(rng, batch, rows, cols, transposed, dtype):
+    shape = (cols, rows) if transposed else (rows, cols)
+    x = rng.standard_normal(shape if batch is None else (batch,) + shape).astype(dtype)
+    return x, (np.swapaxes(x, -1, -2) if transposed else x)
+
+
+def _run(rng, m, k, n, batch_a, batch_b, trans_a, trans_b, alpha, beta, tile, dtype=np.float32):
+    a, op_a = _operand(rng, batch_a, m, k, trans_a, dtype)
+    b, op_b = _operand(rng, batch_b, k, n, trans_b, dtype)
+    want = alpha * np.matmul(op_a.astype(np.float64), op_b)
+    c = rng.standard_normal(want.shape).astype(dtype)
+    want = want + beta * c
+    got = gemm(cuda.to_device(a), cuda.to_device(b), cuda.to_device(c), trans_a, trans_b,
+               alpha, beta, tile=tile).copy_to_host()
+    assert got.shape == want.shape and got.dtype == dtype
+    return got, want
+
+
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True),
+                                              (True, True)], ids=["NN", "TN", "NT", "TT"])
+@pytest.mark.parametrize("m, k, n, batch_a, batch_b", SHAPES, ids=str)
+def test_gemm_matches_numpy(m, k, n, batch_a, batch_b, trans_a, trans_b, rng):
+    got, want = _run(rng, m, k, n, batch_a, batch_b, trans_a, trans_b, 0.5, 0.0, SMALL_TILE)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("alpha, beta", [(1.0, 1.0), (-2.0, 0.5), (0.0, 3.0)])
+def test_gemm_scales_and_accumulates(alpha, beta, rng):
+    got, want = _run(rng, 10, 6, 9, 2, 2, False, True, alpha, beta, SMALL_TILE, np.float64)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_default_tile_with_edges(rng):
+    got, want = _run(rng, 70, 9, 65, None, None, True, False, 1.0, 0.0, DEFAULT_TILE)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_beta_zero_ignores_garbage_in_c(rng):
+    a, b = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
+    c = cuda.to_device(np.full((5, 4), np.nan, np.float32))
+    gemm(cuda.to_device(a), cuda.to_device(b), c, tile=SMALL_TILE)
+    np.testing.assert_allclose(c.copy_to_host(), a @ b, rtol=1e-5, atol=1e-6)
+
+
+def test_matmul_allocates_the_output(rng):
+    a, b = rng.standard_normal((2, 4, 3)), rng.standard_normal((3, 5))
+    np.testing.assert_allclose(matmul(cuda.to_device(a), cuda.to_device(b)).copy_to_host(), a @ b,
+                               rtol=1e-12)
+
+
+def test_errors_name_the_problem():
+    a = cuda.to_device(np.ones((4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"shapes \(4, 3\) and \(4, 3\) do not multiply"):
+        gemm(a, a)
+    with pytest.raises(ValueError, match="do not multiply"):
+        gemm(cuda.to_device(np.ones((2, 4, 3), np.float32)), cuda.to_device(np.ones((3, 3, 2), np.float32)))
+    with pytest.raises(ValueError, match="beta != 0"):
+        gemm(a, a, trans_b=True, beta=1.0)
+    with pytest.raises(TypeError, match="one dtype"):
+        gemm(a, cuda.to_device(np.ones((3, 2), np.float64)))
+    with pytest.raises(ValueError, match="tile"):
+        gemm(a, a, trans_b=True, tile=(64, 64, 8, 3, 4))
+
+
+@on_real_gpu
+@pytest.mark.parametrize("m, k, n, batch_a, batch_b", [(1024, 1024, 1024, None, None),
+                                                       (1000, 777, 1031, None, None),
+                                                       (64, 576, 1024, None, 64),
+                                                       (512, 300, 256, 8, 8)], ids=str)
+@pytest.mark.parametrize("trans_a, trans_b", [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["NN", "TN", "NT", "TT"])
+def test_gemm_full_size_on_gpu(m, k, n, batch_a, batch_b, trans_a, trans_b, rng):
+    got, want = _run(rng, m, k, n, batch_a, batch_b, trans_a, trans_b, 1.0, 0.5, DEFAULT_TILE)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
