@@ -21,6 +21,7 @@ class DataLoader:
     default_rng([seed, e]).permutation(N) (in order when shuffle=False), and random
     transforms in batch b of epoch e draw from default_rng([seed, e, b]). So
     state_dict() (seed, epoch, batch) lets a run stopped mid-epoch resume exactly.
+    Without a seed, one is drawn from the OS (and kept in state_dict, an int < 2**63).
     With prefetch=True a background thread prepares the next batches while the
     current one is used.
     """
@@ -37,7 +38,7 @@ class DataLoader:
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
-        self.seed = int(np.random.SeedSequence().entropy if seed is None else seed)
+        self.seed = int(np.random.default_rng().integers(2**63 - 1) if seed is None else seed)
         self.prefetch = prefetch
         self.collate_fn = collate_fn
         self.as_numpy = as_numpy
