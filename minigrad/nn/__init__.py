@@ -1,2 +1,8 @@
-"""Layers and losses (PyTorch conventions)."""
-from . import functional
+"""Layers, losses and their helpers (PyTorch conventions): ``from minigrad import nn``."""
+from . import functional, init
+from .layers import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, CrossEntropyLoss,
+                     Dropout, Flatten, GroupNorm, Identity, InstanceNorm2d, LayerNorm, LeakyReLU, Linear, MaxPool2d,
+                     ModuleList, MSELoss, PReLU, ReLU, Sequential, Sigmoid, Softmax, Tanh)
+from .module import Module, Parameter
+from . import utils
+from .summary import summary

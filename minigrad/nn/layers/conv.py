@@ -1,0 +1,89 @@
+"""Convolution layers (cross-correlation, as in PyTorch): Conv1d and Conv2d.
+
+    y[n, o, i, j] = b[o] + Σ_c Σ_a Σ_b W[o, c, a, b] · x[n, g·C/G + c, s·i + d·a - p, s·j + d·b - p]
+
+with stride s, padding p (zeros), dilation d and G groups (input channel c of group g).
+Output size per spatial axis: ⌊(n + 2p - d·(k-1) - 1)/s⌋ + 1.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import functional as F, init
+from ..module import Module, Parameter
+from ...tensor import zeros
+
+
+def _tuple(value, n: int, what: str) -> tuple:
+    items = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(items) != n or not all(isinstance(v, (int, np.integer)) for v in items):
+        raise ValueError(f"{what} must be an int or a tuple of {n} ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+class _ConvNd(Module):
+    dims = 0
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device="cpu", dtype=None):
+        super().__init__()
+        name = type(self).__name__
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must both be "
+                             f"divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        n = self.dims
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _tuple(kernel_size, n, "kernel_size")
+        self.stride = _tuple(stride, n, "stride")
+        self.padding = _tuple(padding, n, "padding")
+        self.dilation = _tuple(dilation, n, "dilation")
+        self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(zeros(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """PyTorch's default: W ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform_, a=√5), b likewise."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.size // self.out_channels
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
+        if any(self.padding):
+            s += f", padding={self.padding}"
+        if any(d != 1 for d in self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv1d(_ConvNd):
+    """x (N, C_in, L) → y (N, C_out, L_out);   W (C_out, C_in/groups, k)."""
+    dims = 1
+
+    def forward(self, x):
+        if x.ndim != 3:
+            raise ValueError(f"Conv1d expects input of shape (N, C, L), got {x.shape}")
+        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Conv2d(_ConvNd):
+    """x (N, C_in, H, W) → y (N, C_out, H_out, W_out);   W (C_out, C_in/groups, kh, kw)."""
+    dims = 2
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"Conv2d expects input of shape (N, C, H, W), got {x.shape}")
+        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)

@@ -1,0 +1,50 @@
+"""Adam and AdamW, exactly as torch.optim.Adam / AdamW (step t counts from 1):
+
+    g ← ∇ + λθ (Adam) or θ ← (1 - αλ)θ (AdamW, decoupled weight decay)
+    m ← β₁m + (1 - β₁)g,   v ← β₂v + (1 - β₂)g²,   v̂ ← max(v̂, v) (amsgrad)
+    θ ← θ - α/(1 - β₁ᵗ) · m / (√v / √(1 - β₂ᵗ) + ε)
+"""
+from __future__ import annotations
+
+from .optimizer import Optimizer, zeros_like_param
+
+
+class Adam(Optimizer):
+    decoupled_weight_decay = False
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+                 amsgrad: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad))
+
+    def _check_hyperparameters(self, group):
+        name = type(self).__name__
+        for key in ("lr", "eps", "weight_decay"):
+            if group[key] < 0:
+                raise ValueError(f"{name}: {key} must be >= 0, got {group[key]}")
+        if len(group["betas"]) != 2 or not all(0.0 <= b < 1.0 for b in group["betas"]):
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {group['betas']}")
+
+    def update(self, param, grad, state, group):
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = zeros_like_param(param)
+            state["exp_avg_sq"] = zeros_like_param(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_like_param(param)
+        state["step"] += 1
+        vmax = state.get("max_exp_avg_sq")
+        beta1, beta2 = group["betas"]
+        param.backend.adam_update(param.data, grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
+                                  None if vmax is None else vmax.data, group["lr"], beta1, beta2, group["eps"],
+                                  group["weight_decay"], state["step"], group["amsgrad"],
+                                  self.decoupled_weight_decay)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 0.01): θ shrinks by (1 - αλ) before the Adam step."""
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 1e-2,
+                 amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

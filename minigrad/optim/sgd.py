@@ -1,0 +1,30 @@
+"""SGD with momentum, dampening, Nesterov and (L2) weight decay, exactly as torch.optim.SGD:
+
+    g ← ∇ + λθ;   b ← g (first step) or μb + (1 - τ)g;   g ← g + μb (Nesterov) or b;   θ ← θ - αg
+"""
+from __future__ import annotations
+
+from .optimizer import Optimizer, zeros_like_param
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def _check_hyperparameters(self, group):
+        for key in ("lr", "momentum", "weight_decay"):
+            if group[key] < 0:
+                raise ValueError(f"SGD: {key} must be >= 0, got {group[key]}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def update(self, param, grad, state, group):
+        buf = state.get("momentum_buffer")
+        first_step = buf is None and group["momentum"] != 0
+        if first_step:
+            buf = state["momentum_buffer"] = zeros_like_param(param)
+        param.backend.sgd_update(param.data, grad.data, None if buf is None else buf.data, group["lr"],
+                                 group["momentum"], group["dampening"], group["weight_decay"], group["nesterov"],
+                                 first_step)
