@@ -6,6 +6,7 @@ of them come from the primitives' rules.
 """
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -51,21 +52,21 @@ class Tensor(Node):
             return other
         if isinstance(other, numbers.Number):
             dtype = self.dtype if (self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))) else default_dtype
-            return Tensor(self.backend.asarray(other, dtype=dtype), device=self.device)
+            return self._new(self.backend.asarray(other, dtype=dtype))
         if isinstance(other, (np.ndarray, list, tuple)):
             return tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None, device=self.device)
         raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; expected a Tensor, array or number")
 
     def zeros_like(self):
-        return Tensor(self.backend.zeros(self.shape, dtype=self.dtype), device=self.device)
+        return self._new(self.backend.zeros(self.shape, dtype=self.dtype))
 
     def ones_like(self):
-        return Tensor(self.backend.ones(self.shape, dtype=self.dtype), device=self.device)
+        return self._new(self.backend.ones(self.shape, dtype=self.dtype))
 
     # ---- basic properties ------------------------------------------------------------------------
     shape = property(lambda self: tuple(self.data.shape))
     ndim = property(lambda self: len(self.data.shape))
-    size = property(lambda self: int(np.prod(self.data.shape, dtype=np.int64)))
+    size = property(lambda self: math.prod(self.data.shape))
     dtype = property(lambda self: np.dtype(self.data.dtype))
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
@@ -84,6 +85,13 @@ class Tensor(Node):
         return (self[i] for i in range(len(self)))
 
     __hash__ = Node.__hash__
+
+    @property
+    def __cuda_array_interface__(self):
+        """The CUDA array interface of a CUDA tensor's memory (CuPy, PyTorch, numba wrap it without a copy)."""
+        if self.device != "cuda":
+            raise AttributeError(f"__cuda_array_interface__ exists only on CUDA tensors; this one is on {self.device}")
+        return self.backend.cuda_array_interface(self.data)
 
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shares memory on the CPU)."""
@@ -123,7 +131,9 @@ class Tensor(Node):
         if dtype is not None and np.dtype(dtype) != self.dtype:
             out = Cast.apply(out, dtype=np.dtype(dtype))
         if device is not None and backends.get(device) is not self.backend:
-            out = ToDevice.apply(out, device=str(device))
+            target = backends.get(device)
+            out = ToDevice.apply(out, device=target.name)
+            out.device, out.backend = target.name, target
         return out
 
     def cpu(self):
@@ -173,7 +183,7 @@ class Tensor(Node):
 
     # comparisons: constants (no gradient), boolean dtype
     def _compare(self, fn, o):
-        return Tensor(fn(self.data, self._lift(o).data), device=self.device)
+        return self._new(fn(self.data, self._lift(o).data))
 
     def __gt__(self, o): return self._compare(self.backend.greater, o)
     def __ge__(self, o): return self._compare(self.backend.greater_equal, o)
@@ -182,9 +192,9 @@ class Tensor(Node):
     def __eq__(self, o): return self._compare(self.backend.equal, o)
     def __ne__(self, o): return self._compare(self.backend.not_equal, o)
 
-    def __and__(self, o): return Tensor(self.data & self._lift(o).data, device=self.device)
-    def __or__(self, o): return Tensor(self.data | self._lift(o).data, device=self.device)
-    def __invert__(self): return Tensor(~self.data, device=self.device)
+    def __and__(self, o): return Tensor(self.backend.bitwise_and(self.data, self._lift(o).data), device=self.device)
+    def __or__(self, o): return Tensor(self.backend.bitwise_or(self.data, self._lift(o).data), device=self.device)
+    def __invert__(self): return Tensor(self.backend.invert(self.data), device=self.device)
 
     # ---- elementwise functions -------------------------------------------------------------------
     def exp(self): return E.Exp.apply(self)
@@ -201,11 +211,11 @@ class Tensor(Node):
 
     def sign(self):
         """sign(x) as a constant (no gradient)."""
-        return Tensor(self.backend.sign(self.data), device=self.device)
+        return self._new(self.backend.sign(self.data))
 
     def positive_mask(self):
         """[x > 0] in x's dtype, as a constant."""
-        return Tensor(self.backend.astype(self.backend.greater(self.data, 0), self.dtype), device=self.device)
+        return self._new(self.backend.astype(self.backend.greater(self.data, 0), self.dtype))
 
     def maximum(self, o): return E.Maximum.apply(self, self._lift(o))
     def minimum(self, o): return -E.Maximum.apply(-self, -self._lift(o))
@@ -221,10 +231,10 @@ class Tensor(Node):
             raise ValueError("clip() needs min, max or both")
         inside, bound = self.backend.ones(self.shape, dtype=bool), self.data
         if min is not None:
-            inside = inside & self.backend.greater_equal(self.data, min)
+            inside = self.backend.bitwise_and(inside, self.backend.greater_equal(self.data, min))
             bound = self.backend.maximum(bound, min)
         if max is not None:
-            inside = inside & self.backend.less_equal(self.data, max)
+            inside = self.backend.bitwise_and(inside, self.backend.less_equal(self.data, max))
             bound = self.backend.minimum(bound, max)
         return E.Where.apply(self, Tensor(self.backend.astype(bound, self.dtype), device=self.device), cond=inside)
 
@@ -254,13 +264,13 @@ class Tensor(Node):
 
     def mean(self, axis=None, keepdims=False):
         axes = R.normalize_axis(axis, self.ndim)
-        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdims) / n
 
     def var(self, axis=None, keepdims=False, correction=1):
         """Σ(x - mean)² / (n - correction); ``correction=1`` is the unbiased estimate (PyTorch's default)."""
         axes = R.normalize_axis(axis, self.ndim)
-        n = int(np.prod([self.shape[a] for a in axes], dtype=np.int64))
+        n = math.prod(self.shape[a] for a in axes)
         d = self - self.mean(axes, keepdims=True)
         return (d * d).sum(axes, keepdims) / max(n - correction, 0)
 
@@ -307,11 +317,11 @@ class Tensor(Node):
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         shape = tuple(int(s) for s in shape)
         if -1 in shape:
-            known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+            known = math.prod(s for s in shape if s != -1)
             if shape.count(-1) > 1 or known == 0 or self.size % known:
                 raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} into {shape}")
             shape = tuple(self.size // known if s == -1 else s for s in shape)
-        if int(np.prod(shape, dtype=np.int64)) != self.size:
+        if math.prod(shape) != self.size:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} ({self.size} elements) into {shape}")
         return self if shape == self.shape else S.Reshape.apply(self, shape=shape)
 

@@ -41,6 +41,7 @@ negative, exp, log, log1p, sqrt, abs = np.negative, np.exp, np.log, np.log1p, np
 sin, cos, tanh, sign, maximum, minimum, where = np.sin, np.cos, np.tanh, np.sign, np.maximum, np.minimum, np.where
 greater, greater_equal, less, less_equal, equal, not_equal = (
     np.greater, np.greater_equal, np.less, np.less_equal, np.equal, np.not_equal)
+bitwise_and, bitwise_or, invert = np.bitwise_and, np.bitwise_or, np.invert
 
 
 def sigmoid(x):
@@ -69,6 +70,10 @@ def pad(x, pad_width, value=0.0):
 def _is_basic(index):
     items = index if isinstance(index, tuple) else (index,)
     return all(isinstance(i, (slice, int, type(None), type(Ellipsis))) for i in items)
+
+
+def getitem(x, index):
+    return x[index]
 
 
 def index_add(shape, index, g):

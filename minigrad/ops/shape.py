@@ -53,7 +53,7 @@ class Getitem(Op):
     symbol = "{0}[…]"
 
     def forward(self, x):
-        return x[self.index]
+        return self.xp.getitem(x, self.index)
 
     def vjp(self, g):
         return IndexAdd.apply(g, index=self.index, shape=self.inputs[0].shape)

@@ -1,0 +1,280 @@
+"""The CUDA backend: numba.cuda device arrays and the kernels of ``kernels.cuda``.
+
+The same names as ``cpu.py``, with the same meaning; every array it returns is C-contiguous (the
+kernels assume it), so shape moves that NumPy does with views (transpose, broadcast_to, slicing)
+are copies here, while reshape stays a view. Under ``NUMBA_ENABLE_CUDASIM=1`` everything runs on
+Numba's CUDA simulator (slow, for tests on tiny shapes).
+"""
+import builtins
+import importlib
+
+import numpy as np
+from numba import config, cuda
+
+from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
+
+from .cpu import KERNELS
+
+name = "cuda"
+SIMULATED = bool(config.ENABLE_CUDASIM)
+ndarray = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
+
+
+def check_available():
+    """Raise RuntimeError, with the reason, unless a CUDA GPU (or the simulator) can be used."""
+    if cuda.is_available():
+        return
+    try:
+        cuda.current_context()
+        reason = "numba.cuda sees no usable device"
+    except Exception as e:  # numba raises CudaSupportError, CudaDriverError, ... with the reason
+        reason = " ".join(str(e).split())
+    raise RuntimeError(f"device='cuda' needs a CUDA GPU and numba-cuda; none was found: {reason}")
+
+
+def is_device_array(x):
+    return cuda.devicearray.is_cuda_ndarray(x)
+
+
+# ---- allocation and transfer -----------------------------------------------------------------
+def from_numpy(a):
+    """A device copy of a NumPy array (or anything np.asarray takes)."""
+    return cuda.to_device(np.array(a, order="C", copy=None))
+
+
+def to_numpy(a):
+    return a.copy_to_host()
+
+
+def asarray(data, dtype=None):
+    """Device arrays as they are (cast when ``dtype`` differs); anything else copied to the device."""
+    if is_device_array(data):
+        return data if dtype is None else astype(data, dtype)
+    return from_numpy(np.asarray(data, dtype=dtype))
+
+
+def empty(shape, dtype=np.float64):
+    return cuda.device_array(_shape(shape), np.dtype(dtype))
+
+
+def full(shape, fill_value, dtype=None):
+    dtype = np.asarray(fill_value).dtype if dtype is None else np.dtype(dtype)
+    return sh.full(_shape(shape), fill_value, dtype)
+
+
+def zeros(shape, dtype=np.float64):
+    return full(shape, 0, dtype)
+
+
+def ones(shape, dtype=np.float64):
+    return full(shape, 1, dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None):
+    host = np.arange(start) if stop is None else np.arange(start, stop, step)
+    return from_numpy(host if dtype is None else host.astype(dtype))
+
+
+def astype(a, dtype):
+    return a if np.dtype(a.dtype) == np.dtype(dtype) else ew.astype(a, np.dtype(dtype))
+
+
+def copy(a):
+    out = cuda.device_array(a.shape, a.dtype)
+    out.copy_to_device(a)
+    return out
+
+
+def from_cuda_array(obj, dtype=None):
+    """A device array on the memory of ``obj`` (CuPy, PyTorch, numba, ...: anything exposing
+    ``__cuda_array_interface__``), without a copy; copied only to cast to ``dtype`` or to make a
+    non-contiguous array C-contiguous."""
+    interface = obj.__cuda_array_interface__
+    if interface.get("mask") is not None:
+        raise ValueError("from_cuda_array: masked arrays (a 'mask' in __cuda_array_interface__) are not supported")
+    a = _HostBuffer.wrap(interface) if SIMULATED else cuda.as_cuda_array(obj)
+    if not a.is_c_contiguous():
+        a = _contiguous_copy(interface)
+    return a if dtype is None else astype(a, dtype)
+
+
+def cuda_array_interface(a):
+    """``a.__cuda_array_interface__``; the simulator's arrays have none, so theirs describes their host buffer."""
+    if SIMULATED:
+        return {**a.__array_interface__, "version": 3, "stream": None}
+    return a.__cuda_array_interface__
+
+
+class _HostBuffer:
+    """The simulator's stand-in for foreign device memory: an interface whose pointer is host memory."""
+
+    def __init__(self, interface):
+        self.__array_interface__ = {k: v for k, v in interface.items() if k not in ("stream", "mask")}
+
+    @classmethod
+    def wrap(cls, interface):
+        return cuda.devicearray.FakeCUDAArray(np.asarray(cls(interface)))
+
+
+def _contiguous_copy(interface):
+    """A C-contiguous copy of the strided array an interface describes, read through a flat view of the
+    whole memory span it covers."""
+    dtype, shape = np.dtype(interface["typestr"]), tuple(interface["shape"])
+    strides = [s // dtype.itemsize for s in interface["strides"]]
+    low = builtins.sum(builtins.min(0, (n - 1) * s) for n, s in zip(shape, strides))
+    high = builtins.sum(builtins.max(0, (n - 1) * s) for n, s in zip(shape, strides))
+    pointer = interface["data"][0] + low * dtype.itemsize
+    span = {"shape": (high - low + 1,), "typestr": interface["typestr"], "data": (pointer, False),
+            "strides": None, "version": 3}
+    holder = type("Span", (), {"__cuda_array_interface__": span})()
+    buffer = _HostBuffer.wrap(span) if SIMULATED else cuda.as_cuda_array(holder)
+    return sh.gather_strided(buffer, -low, shape, strides)
+
+
+def synchronize():
+    """Wait for every queued kernel (for timing)."""
+    cuda.synchronize()
+
+
+# ---- elementwise maps with broadcasting -------------------------------------------------------
+def _on_device(fn):
+    """fn with NumPy array operands copied to the device (device arrays and numbers pass as they are)."""
+    def wrapper(*operands):
+        return fn(*[from_numpy(x) if isinstance(x, np.ndarray) else x for x in operands])
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+def _on_floats(fn):
+    """fn on operands cast to float64 when none is floating point (NumPy's rule for divide, exp, ...)."""
+    def wrapper(*operands):
+        if ew.promoted_dtype(operands).kind not in "fc":
+            operands = [astype(x, np.float64) if is_device_array(x) else float(x) for x in operands]
+        return fn(*operands)
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return _on_device(wrapper)
+
+
+add, subtract, multiply, power = map(_on_device, (ew.add, ew.subtract, ew.multiply, ew.power))
+negative, abs, sign, maximum, minimum, where = map(_on_device, (ew.negative, ew.absolute, ew.sign, ew.maximum,
+                                                                ew.minimum, ew.where))
+greater, greater_equal, less, less_equal, equal, not_equal = map(_on_device, (
+    ew.greater, ew.greater_equal, ew.less, ew.less_equal, ew.equal, ew.not_equal))
+divide, exp, log, log1p, sqrt = map(_on_floats, (ew.divide, ew.exp, ew.log, ew.log1p, ew.sqrt))
+sin, cos, tanh, sigmoid, erf = map(_on_floats, (ew.sin, ew.cos, ew.tanh, ew.sigmoid, ew.erf))
+relu = _on_device(ew.relu)
+bitwise_and, bitwise_or, invert = map(_on_device, (bw.bitwise_and, bw.bitwise_or, bw.invert))
+
+
+# ---- reductions, matmul, shape moves ----------------------------------------------------------
+def sum(a, axis=None, keepdims=False):
+    return rd.reduce_sum(a, axis, keepdims)
+
+
+def max(a, axis=None, keepdims=False):
+    return rd.reduce_max(a, axis, keepdims)
+
+
+def argmax(a, axis=None, keepdims=False):
+    return rd.argmax(a, axis, keepdims)
+
+
+def matmul(a, b):
+    """np.matmul: a 1-D left operand is a row, a 1-D right operand a column; batch axes broadcast."""
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
+    b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
+    (m, k), (k_b, n) = a2.shape[-2:], b2.shape[-2:]
+    if k != k_b:
+        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not multiply ({k} != {k_b})")
+    batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
+    dtype = np.result_type(a.dtype, b.dtype)
+    a2, b2 = astype(a2, dtype), astype(b2, dtype)
+    if b2.ndim == 2:
+        out = gemm.matmul(reshape(broadcast_to(a2, batch + (m, k)), (-1, k)), b2)
+    else:
+        out = gemm.matmul(_batched(a2, batch), _batched(b2, batch))
+    shape = batch + (m, n)
+    if a.ndim == 1:
+        shape = shape[:-2] + shape[-1:]
+    if b.ndim == 1:
+        shape = shape[:-1]
+    return reshape(out, shape)
+
+
+def _batched(x, batch):
+    """x as a 3-D (batch, rows, cols) array, or 2-D when it has no batch axes (the GEMM broadcasts it)."""
+    if x.ndim == 2:
+        return x
+    return reshape(broadcast_to(x, batch + tuple(x.shape[-2:])), (-1,) + tuple(x.shape[-2:]))
+
+
+def reshape(a, shape):
+    """A view with another shape (``-1`` stands for the rest)."""
+    shape = _shape(shape)
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        shape = tuple(a.size // known if s == -1 and known else s for s in shape)
+    if int(np.prod(shape, dtype=np.int64)) != a.size:
+        raise ValueError(f"cannot reshape an array of size {a.size} into shape {shape}")
+    return a if shape == tuple(a.shape) else a.reshape(shape)
+
+
+def transpose(a, axes=None):
+    return sh.transpose(a, axes)
+
+
+def broadcast_to(a, shape):
+    return a if tuple(a.shape) == tuple(shape) else sh.broadcast_to(a, shape)
+
+
+def concatenate(arrays, axis=0):
+    arrays = [asarray(a) for a in arrays]
+    if axis is None:
+        return sh.concatenate([reshape(a, (-1,)) for a in arrays], 0)
+    return sh.concatenate(arrays, axis)
+
+
+def pad(x, pad_width, value=0.0):
+    return sh.pad(x, pad_width, value)
+
+
+def getitem(x, index):
+    """x[index] (ints, slices, None, Ellipsis, integer and boolean arrays), as a new array."""
+    return ix.getitem(x, index)
+
+
+def index_add(shape, index, g):
+    """zeros(shape) with ``g`` added at ``index``; repeated integer indices accumulate."""
+    return ix.index_add(shape, index, g)
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
+# ---- in-place updates (optimizers, buffers) ---------------------------------------------------
+def iadd(a, b):
+    ew.add(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
+
+
+def imul(a, b):
+    ew.multiply(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
+
+
+def assign(a, b, index=Ellipsis):
+    ix.setitem(a, index, b)
+
+
+# ---- hot kernels (kernels.cuda, the same modules and names as kernels.cpu), imported on first use ----
+_KERNEL_MODULE = {fn: module for module, names in KERNELS.items() for fn in names}
+
+
+def __getattr__(name):
+    module = _KERNEL_MODULE.get(name)
+    if module is None:
+        raise AttributeError(f"the CUDA backend has no function {name!r}")
+    fn = getattr(importlib.import_module(f"kernels.cuda.{module}"), name)
+    globals()[name] = fn
+    return fn
