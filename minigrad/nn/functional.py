@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d
+from ..ops.nn import SoftmaxCrossEntropy
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
 from ..tensor import Tensor, get_rng, ones, tensor, zeros
@@ -50,15 +51,15 @@ def nll_loss(log_probs, target, reduction="mean"):
 
 
 def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean"):
-    """Softmax cross-entropy: -Σ_k q_k log softmax(z)_k with q = (1-ε)·onehot(target) + ε/C."""
+    """Softmax cross-entropy: -Σ_k q_k log softmax(z)_k with q = (1-ε)·onehot(target) + ε/C.
+
+    logits (N, C), target (N,) integer labels; one fused op (``SoftmaxCrossEntropy``)."""
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    logp = logits.log_softmax(axis=1)
-    loss = nll_loss(logp, target, reduction="none")
-    if label_smoothing:
-        loss = (1 - label_smoothing) * loss - label_smoothing * logp.mean(axis=1)
+    labels = tensor(_labels(target, logits, "cross_entropy"), device=logits.device).data
+    loss = SoftmaxCrossEntropy.apply(logits, labels=labels, label_smoothing=float(label_smoothing))
     return _reduce(loss, reduction)
 
 
@@ -251,7 +252,7 @@ def _normalize_batch(x, weight, bias, eps):
     Returns (y, mean, biased variance) with the statistics as (C,) constants.
     """
     c, xp = x.shape[1], x.backend
-    flat = x.reshape(x.shape[0], c, 1, -1)  # one layout (N, C, 1, M) for the kernels
+    flat = x.reshape(x.shape[0], c, -1)  # one layout (N, C, M) for the kernels
     mean, var = xp.batch_norm_stats(flat.data)
     invstd = xp.divide(1.0, xp.sqrt(xp.add(var, eps)))
     weight = ones(c, dtype=x.dtype, device=x.device) if weight is None else weight
