@@ -19,11 +19,16 @@ from __future__ import annotations
 import threading
 import weakref
 
-_state = threading.local()
+
+class _GradState(threading.local):
+    grad_enabled = True  # the default in every thread
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "grad_enabled", True)
+    return _state.grad_enabled
 
 
 class _GradMode:
