@@ -2,6 +2,7 @@
 
 Shapes: op(A) (M, K), op(B) (K, N), C (M, N), each with an optional leading batch dim; an
 operand without a batch dim (or with batch 1) is broadcast over the batch, as in np.matmul.
+3-D operands may be strided views (e.g. a channel slice y[:, c0:c1, :]); 2-D ones are contiguous.
 
 Thread mapping: block (bx, by, z) owns the BM x BN tile of C at rows by*BM and columns bx*BN of
 batch z; its (BM/TM) * (BN/TN) threads each own a TM x TN block of that tile in registers. For
@@ -86,9 +87,10 @@ def _gemm_kernel(dtype, bm, bn, bk, tm, tn):
 
 
 def _as_batched(x, name):
-    """x as a 3-D (batch, rows, cols) device array."""
+    """x as a 3-D (batch, rows, cols) device array; a 2-D x must be C-contiguous."""
     if x.ndim not in (2, 3):
         raise ValueError(f"gemm: {name} must be 2-D or 3-D, got shape {tuple(x.shape)}")
+    check_device_array(x, name, contiguous=x.ndim == 2)
     return x.reshape((1,) + tuple(x.shape)) if x.ndim == 2 else x
 
 
@@ -99,7 +101,7 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=D
     beta == 0. `tile` = (BM, BN, BK, TM, TN) with TM | BM, TN | BN and at most 1024 threads.
     """
     for x, name in ((a, "a"), (b, "b")):
-        check_device_array(x, name, dtypes=(np.float32, np.float64))
+        check_device_array(x, name, dtypes=(np.float32, np.float64), contiguous=False)
     if a.dtype != b.dtype:
         raise TypeError(f"gemm: a and b must have one dtype, got {a.dtype} and {b.dtype}")
     bm, bn, bk, tm, tn = tile
@@ -116,13 +118,13 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=D
     shape = (batch, m, n) if 3 in (a.ndim, b.ndim) else (m, n)
     if beta != 0 and c is None:
         raise ValueError("gemm: beta != 0 needs the array c to accumulate into")
-    c = check_out(c, shape, a.dtype, "c")
+    c = check_out(c, shape, a.dtype, "c", contiguous=len(shape) == 2)
     if c.size == 0:
         return c
     dtype = np.dtype(a.dtype)
     kernel = _gemm_kernel(dtype, bm, bn, bk, tm, tn)
     grid = (ceil_div(n, bn), ceil_div(m, bm), batch)
-    kernel[grid, (bm // tm) * (bn // tn)](c.reshape((batch, m, n)), a3, b3, bool(trans_a),
+    kernel[grid, (bm // tm) * (bn // tn)](_as_batched(c, "c"), a3, b3, bool(trans_a),
                                           bool(trans_b), dtype.type(alpha), dtype.type(beta))
     return c
 

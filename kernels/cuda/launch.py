@@ -1,4 +1,4 @@
-"""Launch configuration shared by the CUDA kernels: grid sizes, block sizes, argument checks.
+"""Launch configuration shared by the CUDA kernels: grid sizes, block sizes, argument checks, zeros.
 
 A 1-D launch covers `n` work items with blocks of at most 256 threads (a multiple of the
 32-thread warp) and at most `MAX_BLOCKS` blocks; kernels walk the rest with a grid-stride loop
@@ -47,12 +47,12 @@ def int64_constant(rows):
     return cuda.to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
 
 
-def check_device_array(x, name, dtypes=None):
-    """Raise TypeError unless x is a C-contiguous numba device array (of one of `dtypes`)."""
+def check_device_array(x, name, dtypes=None, contiguous=True):
+    """Raise TypeError unless x is a numba device array (C-contiguous, of one of `dtypes`)."""
     if not cuda.devicearray.is_cuda_ndarray(x):
         raise TypeError(f"{name} must be a numba device array (use cuda.to_device), "
                         f"got {type(x).__name__}")
-    if not x.is_c_contiguous():
+    if contiguous and not x.is_c_contiguous():
         raise ValueError(f"{name} must be C-contiguous, got strides {x.strides} "
                          f"for shape {x.shape}")
     if dtypes is not None and np.dtype(x.dtype) not in [np.dtype(d) for d in dtypes]:
@@ -60,12 +60,27 @@ def check_device_array(x, name, dtypes=None):
         raise TypeError(f"{name} must have dtype {expected}, got {np.dtype(x.dtype).name}")
 
 
-def check_out(out, shape, dtype, name="out"):
+def check_out(out, shape, dtype, name="out", contiguous=True):
     """Return `out`, or a new device array when it is None, after checking its shape and dtype."""
     if out is None:
         return cuda.device_array(shape, dtype)
-    check_device_array(out, name)
+    check_device_array(out, name, contiguous=contiguous)
     if tuple(out.shape) != tuple(shape) or np.dtype(out.dtype) != np.dtype(dtype):
         raise ValueError(f"{name} must have shape {tuple(shape)} and dtype {np.dtype(dtype).name}, "
                          f"got {tuple(out.shape)} {np.dtype(out.dtype).name}")
+    return out
+
+
+@cuda.jit
+def _zero_kernel(out):
+    for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+        out[i] = 0
+
+
+def zeros(shape, dtype):
+    """A new device array of zeros, filled on the device (no host-to-device copy)."""
+    out = cuda.device_array(shape, dtype)
+    if out.size:
+        blocks, threads = grid_1d(out.size)
+        _zero_kernel[blocks, threads](out.reshape(out.size))
     return out

@@ -1,0 +1,148 @@
+"""Batch normalisation over every axis but the channel axis 1 on the GPU; twin of kernels.cpu.batchnorm.
+
+x is (N, C), (N, C, L) or (N, C, H, W), seen as (N, C, L) with M = N L values per channel; value
+j of channel c is x[j // L, c, j % L]. Per-channel sums are accumulated in float64.
+Thread mapping of the per-channel sums: one block per channel, its threads stride over the M
+values and meet in a shared-memory tree reduction.
+"""
+import numpy as np
+from numba import cuda, float64
+
+from kernels.cuda.launch import MAX_THREADS, check_device_array, grid_1d, reduction_threads
+
+
+@cuda.jit(device=True)
+def _tree_sum(a, b, t):
+    """Sum the block's partials a[:blockDim], b[:blockDim] into a[0], b[0]; all threads see them after."""
+    cuda.syncthreads()
+    step = cuda.blockDim.x // 2
+    while step > 0:
+        if t < step:
+            a[t] += a[t + step]
+            b[t] += b[t + step]
+        cuda.syncthreads()
+        step //= 2
+
+
+@cuda.jit
+def _stats_kernel(x, mean, var):
+    """mean[c], var[c] (biased) from the sums of d = x - x[0, c, 0] (shifted: no cancellation)."""
+    total = cuda.shared.array(MAX_THREADS, float64)
+    squares = cuda.shared.array(MAX_THREADS, float64)
+    c, t = cuda.blockIdx.x, cuda.threadIdx.x
+    length = x.shape[2]
+    count = x.shape[0] * length
+    shift = float64(x[0, c, 0])
+    part_total, part_squares = 0.0, 0.0
+    for j in range(t, count, cuda.blockDim.x):
+        d = x[j // length, c, j % length] - shift
+        part_total += d
+        part_squares += d * d
+    total[t], squares[t] = part_total, part_squares
+    _tree_sum(total, squares, t)
+    if t == 0:
+        mean_shift = total[0] / count
+        mean[c] = shift + mean_shift
+        var[c] = max(squares[0] / count - mean_shift * mean_shift, 0.0)
+
+
+@cuda.jit
+def _affine_kernel(x, mean, invstd, weight, bias, y):
+    """y[n, c, k] = (x[n, c, k] - mean[c]) invstd[c] weight[c] + bias[c]; one thread per element."""
+    channels, length = x.shape[1], x.shape[2]
+    for e in range(cuda.grid(1), x.size, cuda.gridsize(1)):
+        k, c, n = e % length, (e // length) % channels, e // (length * channels)
+        scale = float64(invstd[c]) * weight[c]
+        y[n, c, k] = x[n, c, k] * scale + (bias[c] - mean[c] * scale)
+
+
+@cuda.jit
+def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
+    """Fused, one block per channel c: the sums of dy and dy (x - mean), then
+    dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean)))."""
+    sum_dy = cuda.shared.array(MAX_THREADS, float64)
+    sum_dy_centered = cuda.shared.array(MAX_THREADS, float64)
+    c, t = cuda.blockIdx.x, cuda.threadIdx.x
+    length = x.shape[2]
+    count = x.shape[0] * length
+    part_dy, part_dy_centered = 0.0, 0.0
+    for j in range(t, count, cuda.blockDim.x):
+        n, k = j // length, j % length
+        part_dy += dy[n, c, k]
+        part_dy_centered += dy[n, c, k] * (x[n, c, k] - float64(mean[c]))
+    sum_dy[t], sum_dy_centered[t] = part_dy, part_dy_centered
+    _tree_sum(sum_dy, sum_dy_centered, t)
+    if t == 0:
+        dbias[c] = sum_dy[0]
+        dweight[c] = sum_dy_centered[0] * invstd[c]
+    gain = float64(weight[c]) * invstd[c]
+    mean_dy = sum_dy[0] / count
+    slope = float64(invstd[c]) * invstd[c] * sum_dy_centered[0] / count
+    for j in range(t, count, cuda.blockDim.x):
+        n, k = j // length, j % length
+        dx[n, c, k] = gain * (dy[n, c, k] - mean_dy - (x[n, c, k] - mean[c]) * slope)
+
+
+def _as_ncl(x, name):
+    check_device_array(x, name, dtypes=(np.float32, np.float64))
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"{name} must be 2-d, 3-d or 4-d, got shape {tuple(x.shape)}")
+    return x.reshape((x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64))))
+
+
+def _per_channel(values, name, channels, dtype):
+    """A (C,) device array: a device array is checked and passed on, host values (an array, or
+    a number such as 1 or 0) are copied to the device."""
+    if not cuda.devicearray.is_cuda_ndarray(values):
+        return cuda.to_device(np.full(channels, values, dtype))
+    check_device_array(values, name, dtypes=(np.float32, np.float64))
+    if tuple(values.shape) != (channels,):
+        raise ValueError(f"{name} must have shape ({channels},) for {channels} channels, "
+                         f"got {tuple(values.shape)}")
+    return values
+
+
+def batch_norm_stats(x):
+    """(mean, var) per channel of x (N, C, ...): both (C,) in x's dtype; var is the biased variance."""
+    x3 = _as_ncl(x, "x")
+    if x3.shape[0] * x3.shape[2] == 0:
+        raise ValueError(f"batch_norm_stats: x of shape {tuple(x.shape)} has no values per channel")
+    mean, var = (cuda.device_array(x3.shape[1], x.dtype) for _ in range(2))
+    _stats_kernel[x3.shape[1], reduction_threads(x3.shape[0] * x3.shape[2])](x3, mean, var)
+    return mean, var
+
+
+def batch_norm_forward(x, mean, invstd, weight, bias):
+    """y = (x - mean) invstd weight + bias per channel; weight and bias may be None (1 and 0)."""
+    x3 = _as_ncl(x, "x")
+    channels = x3.shape[1]
+    mean, invstd = _per_channel(mean, "mean", channels, x.dtype), _per_channel(invstd, "invstd", channels, x.dtype)
+    weight = _per_channel(1 if weight is None else weight, "weight", channels, x.dtype)
+    bias = _per_channel(0 if bias is None else bias, "bias", channels, x.dtype)
+    y = cuda.device_array(x3.shape, x.dtype)
+    if y.size:
+        blocks, threads = grid_1d(y.size)
+        _affine_kernel[blocks, threads](x3, mean, invstd, weight, bias, y)
+    return y.reshape(x.shape)
+
+
+def batch_norm_backward(dy, x, mean, invstd, weight):
+    """(dx, dweight, dbias) of training-mode batch norm, where mean and invstd came from this batch.
+
+    dx = w invstd / M (M dy - sum(dy) - xhat sum(dy xhat)), dweight = sum(dy xhat),
+    dbias = sum(dy), with xhat = (x - mean) invstd and sums over the M values of each channel;
+    weight None means 1.
+    """
+    x3, dy3 = _as_ncl(x, "x"), _as_ncl(dy, "dy")
+    if dy.shape != x.shape or dy.dtype != x.dtype:
+        raise ValueError(f"batch_norm_backward: dy has shape {tuple(dy.shape)} and dtype {dy.dtype}, "
+                         f"expected x's {tuple(x.shape)} and {x.dtype}")
+    channels = x3.shape[1]
+    mean, invstd = _per_channel(mean, "mean", channels, x.dtype), _per_channel(invstd, "invstd", channels, x.dtype)
+    weight = _per_channel(1 if weight is None else weight, "weight", channels, x.dtype)
+    dx = cuda.device_array(x3.shape, x.dtype)
+    dweight, dbias = (cuda.device_array(channels, x.dtype) for _ in range(2))
+    if channels:
+        threads = reduction_threads(x3.shape[0] * x3.shape[2])
+        _backward_kernel[channels, threads](dy3, x3, mean, invstd, weight, dx, dweight, dbias)
+    return dx.reshape(x.shape), dweight, dbias

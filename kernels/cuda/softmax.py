@@ -1,0 +1,91 @@
+"""Softmax cross-entropy over the rows of logits (N, K) on the GPU; twin of kernels.cpu.softmax.
+
+With label smoothing e the target of row n is q = (1 - e) onehot(label_n) + e / K, so
+loss_n = logsumexp(z_n) - (1 - e) z_n[label_n] - e/K sum_k z_n[k]  and  dloss_n/dz_n = p_n - q.
+Forward thread mapping: one thread per row (three passes over its K logits, sums in float64),
+which suits the class counts of this project (10 to 100). Backward: one thread per element.
+"""
+import math
+
+import numpy as np
+from numba import cuda
+
+from kernels.cuda.launch import check_device_array, grid_1d
+
+
+@cuda.jit
+def _forward_kernel(logits, labels, label_smoothing, losses, probs):
+    """losses[n] = logsumexp(z) - (1 - e) z[label] - e mean(z); probs[n] = softmax(z)."""
+    classes = logits.shape[1]
+    for row in range(cuda.grid(1), logits.shape[0], cuda.gridsize(1)):
+        top = -math.inf
+        for k in range(classes):
+            top = max(top, logits[row, k])
+        total, logit_sum = 0.0, 0.0
+        for k in range(classes):
+            e = math.exp(logits[row, k] - top)
+            probs[row, k] = e
+            total += e
+            logit_sum += logits[row, k]
+        for k in range(classes):
+            probs[row, k] = probs[row, k] / total
+        log_sum_exp = top + math.log(total)
+        losses[row] = (log_sum_exp - (1.0 - label_smoothing) * logits[row, labels[row]]
+                       - label_smoothing * logit_sum / classes)
+
+
+@cuda.jit
+def _backward_kernel(probs, labels, dlosses, label_smoothing, dlogits):
+    """dlogits[n, k] = dlosses[n] (probs[n, k] - e / K - (1 - e) [k == label_n])."""
+    classes = probs.shape[1]
+    off_target = label_smoothing / classes
+    for e in range(cuda.grid(1), probs.size, cuda.gridsize(1)):
+        row, k = e // classes, e % classes
+        value = dlosses[row] * (probs[row, k] - off_target)
+        if k == labels[row]:
+            value -= dlosses[row] * (1.0 - label_smoothing)
+        dlogits[row, k] = value
+
+
+def _check(logits, labels, label_smoothing, op):
+    """Validate the shapes and, on the host, the label range (one small device-to-host copy)."""
+    check_device_array(logits, "logits", dtypes=(np.float32, np.float64))
+    if logits.ndim != 2:
+        raise ValueError(f"{op}: logits must be 2-d (N, K), got shape {tuple(logits.shape)}")
+    if not cuda.devicearray.is_cuda_ndarray(labels):
+        labels = cuda.to_device(np.ascontiguousarray(labels))
+    if np.dtype(labels.dtype).kind not in "iu" or tuple(labels.shape) != tuple(logits.shape[:1]):
+        raise ValueError(f"{op}: labels must be integers of shape ({logits.shape[0]},), "
+                         f"got {labels.dtype} of shape {tuple(labels.shape)}")
+    values = labels.copy_to_host()
+    if values.size and (values.min() < 0 or values.max() >= logits.shape[1]):
+        raise ValueError(f"{op}: labels must lie in [0, {logits.shape[1]}), got values in "
+                         f"[{values.min()}, {values.max()}]")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must lie in [0, 1], got {label_smoothing}")
+    return labels, float(label_smoothing)
+
+
+def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
+    """(losses (N,), probs (N, K)) for logits (N, K) and integer labels (N,)."""
+    labels, label_smoothing = _check(logits, labels, label_smoothing, "softmax_cross_entropy_forward")
+    losses = cuda.device_array(logits.shape[0], logits.dtype)
+    probs = cuda.device_array(logits.shape, logits.dtype)
+    if logits.shape[0]:
+        blocks, threads = grid_1d(logits.shape[0])
+        _forward_kernel[blocks, threads](logits, labels, label_smoothing, losses, probs)
+    return losses, probs
+
+
+def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
+    """dlogits (N, K) for the probs of the forward and the per-sample loss gradients dlosses (N,)."""
+    labels, label_smoothing = _check(probs, labels, label_smoothing, "softmax_cross_entropy_backward")
+    check_device_array(dlosses, "dlosses", dtypes=(probs.dtype,))
+    if tuple(dlosses.shape) != tuple(labels.shape):
+        raise ValueError(f"softmax_cross_entropy_backward: dlosses must have shape "
+                         f"{tuple(labels.shape)}, got {tuple(dlosses.shape)}")
+    dlogits = cuda.device_array(probs.shape, probs.dtype)
+    if probs.size:
+        blocks, threads = grid_1d(probs.size)
+        _backward_kernel[blocks, threads](probs, labels, dlosses, label_smoothing, dlogits)
+    return dlogits
