@@ -1,0 +1,133 @@
+"""The text inside drawings: numbers, tensor summaries, op symbols and the tables of value nodes.
+
+Value nodes are Graphviz HTML-like labels: a header (name, shape, dtype) over rows of
+``label  text`` (value, grad, tangents, ...).
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from minigrad.scalar import Scalar
+
+from . import style
+
+DIGITS = 4
+
+
+def number(x, digits: int = DIGITS) -> str:
+    x = float(x)
+    return "0" if x == 0 else f"{x:.{digits}g}"
+
+
+def _array(node) -> np.ndarray:
+    return np.asarray(node.numpy() if hasattr(node, "numpy") else node)
+
+
+def value_text(node) -> str:
+    """A Scalar's number; a tiny tensor's entries; else its mean and standard deviation."""
+    if isinstance(node, Scalar):
+        return number(node.data)
+    arr = _array(node)
+    if arr.size <= 4:
+        return "[" + ", ".join(number(v, 3) for v in arr.ravel()) + "]" if arr.ndim else number(arr)
+    arr = arr.astype(np.float64)
+    return f"μ {number(arr.mean(), 3)}  σ {number(arr.std(), 3)}"
+
+
+def gradient_text(g) -> str:
+    """A Scalar gradient's number; a tiny tensor's entries; else its Euclidean norm."""
+    if g is None:
+        return "—"
+    if isinstance(g, Scalar) or _array(g).size <= 4:
+        return value_text(g)
+    return f"norm {number(gradient_norm(g), 3)}"
+
+
+def gradient_norm(g) -> float:
+    """|g| for a Scalar, the Euclidean norm ‖g‖ for a tensor."""
+    if isinstance(g, Scalar):
+        return abs(g.data)
+    return float(np.linalg.norm(_array(g).astype(np.float64).ravel()))
+
+
+def shape_text(node) -> str:
+    """"1×3×32×32 float32" for a tensor, "" for a Scalar."""
+    if isinstance(node, Scalar):
+        return ""
+    shape = "×".join(str(n) for n in node.shape) or "()"
+    return f"{shape} {node.dtype}"
+
+
+def count_text(n: int) -> str:
+    """11.2M, 74.0K, 850."""
+    for unit, size in (("M", 1e6), ("K", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f}{unit}"
+    return str(n)
+
+
+def op_symbol(op) -> str:
+    """The op's symbol from its formula template: "{0} + {1}" → "+", "log({0})" → "log", "√{0}" → "√"."""
+    if op.symbol is None:
+        return op.name
+    attrs = {k: v for k, v in vars(op).items() if not k.startswith("_")}
+    template = re.sub(r"\{\d+\}", "", op.symbol)
+    try:
+        text = template.format(**attrs)
+    except (KeyError, IndexError, ValueError):
+        text = template
+    head = text.split("(")[0].strip()
+    text = re.sub(r"\s+", "", head if "(" in text else text)
+    if not text or not text.strip("|"):
+        return op.name
+    return text
+
+
+def escape(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+@dataclass
+class Row:
+    """One line of a value node: ``label`` (muted) and ``text``; ``state`` is "", "new" or "pending"."""
+    label: str
+    text: str
+    state: str = ""
+
+
+def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None,
+                border_width: int = 1) -> str:
+    """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points),
+    so step frames that fill in numbers keep the same layout."""
+    head = f"<B>{escape(title)}</B>" if title else ""
+    if subtitle:
+        sub = f'<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{escape(subtitle)}</FONT>'
+        head = f"{head} {sub}" if head else sub
+    lines = [f'<TABLE BORDER="{border_width}" COLOR="{border}" BGCOLOR="{fill}" CELLBORDER="0" CELLSPACING="0" '
+             f'CELLPADDING="4" STYLE="ROUNDED">']
+    if head:
+        lines.append(f'<TR><TD COLSPAN="2">{head}</TD></TR>')
+        if rows:
+            lines.append("<HR/>")
+    size = f' WIDTH="{cell_width}"' if cell_width else ""
+    for row in rows:
+        colour = style.PENDING if row.state == "pending" else ("#000000" if not row.state else style.HIGHLIGHT)
+        text = escape(row.text)
+        if row.state == "new":
+            text = f"<B>{text}</B>"
+        lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{style.MUTED}">{escape(row.label)}</FONT></TD>'
+                     f'<TD ALIGN="RIGHT"{size}><FONT COLOR="{colour}">{text}</FONT></TD></TR>')
+    lines.append("</TABLE>")
+    return "<" + "".join(lines) + ">"
+
+
+def module_table(name: str, lines: list, fill: str, border: str) -> str:
+    """The HTML-like label of a folded module: its name in bold over a few lines of facts."""
+    body = "".join(f'<TR><TD><FONT POINT-SIZE="{style.SMALL_FONT_SIZE + 1}">{escape(t)}</FONT></TD></TR>'
+                   for t in lines)
+    return (f'<<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" CELLBORDER="0" CELLSPACING="0" '
+            f'CELLPADDING="3" STYLE="ROUNDED"><TR><TD><B>{escape(name)}</B></TD></TR>{body}</TABLE>>')

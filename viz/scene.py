@@ -1,0 +1,259 @@
+"""From a read graph and what to show on it (rows, highlights, edge styles, clusters) to Graphviz source.
+
+``viz.draw`` and ``viz.steps`` both fill in a Scene; ``to_digraph`` lays it out the same way for both:
+value nodes as tables, ops as small circles with their symbol, folded modules as boxes, module
+clusters, a legend and an optional title.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import style
+from .graph import Graph
+from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table
+from .modules import ModuleLayout
+from .render import Digraph
+
+
+@dataclass
+class Scene:
+    graph: Graph
+    rows: dict                                      # id(value) -> [Row]
+    layout: ModuleLayout | None = None              # module clusters and folded blocks
+    elide_intermediates: bool = False               # folded drawings skip values between ops
+    edge_style: Callable | None = None              # [("in", op, i) | ("out", op)] -> dict of attrs
+    highlight: set = field(default_factory=set)     # ids of values and ops to emphasise
+    title: str = ""
+    title_width: int | None = None
+    legend_extra: list = field(default_factory=list)  # extra HTML rows for the legend
+    cell_width: int | None = None
+    legend: bool = True
+    wrap: int | None = None                         # lay out left to right in rows of this many columns
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"\W", "_", name)
+
+
+class _Ids:
+    """Graphviz node ids: v<i> for values, op<j> for ops, m_<name> for folded modules."""
+
+    def __init__(self, scene: Scene):
+        g, lay = scene.graph, scene.layout
+        self.scene = scene
+        self.value_index = {id(v): i for i, v in enumerate(g.values)}
+        self.op_index = {id(op): j for j, op in enumerate(g.ops)}
+        self.units = lay.units if lay is not None else {}
+
+    def of_op(self, op) -> str:
+        unit = self.units.get(id(op))
+        return f"m_{_safe(unit)}" if unit else f"op{self.op_index[id(op)]}"
+
+    def of_value(self, v) -> str:
+        unit = self.units.get(id(v))
+        if unit:
+            return f"m_{_safe(unit)}"
+        if self.scene.elide_intermediates and self.scene.graph.kind(v) == "intermediate":
+            return self.of_op(v._op)
+        return f"v{self.value_index[id(v)]}"
+
+
+def count_elements(scene: Scene) -> int:
+    ids = _Ids(scene)
+    return len({ids.of_value(v) for v in scene.graph.values} | {ids.of_op(op) for op in scene.graph.ops})
+
+
+def _value_node(scene, v):
+    kind = scene.graph.kind(v)
+    fill, border = style.KIND_COLORS[kind]
+    width = 1
+    if id(v) in scene.highlight:
+        border, width = style.HIGHLIGHT, 3
+    title = scene.graph.name(v)
+    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border,
+                        cell_width=scene.cell_width, border_width=width)
+    return dict(label=label, shape="plain")
+
+
+def _op_node(scene, op):
+    symbol = op_symbol(op)
+    fill, border = style.OP_COLORS
+    attrs = dict(label=escape(symbol), style="filled", fillcolor=fill, color=border, fontsize=str(_symbol_size(symbol)))
+    if len(symbol) <= 2:
+        attrs.update(shape="circle", width="0.5", fixedsize="true")
+    else:
+        attrs.update(shape="ellipse", margin="0.04", width="0.5", height="0.5")
+    if id(op) in scene.highlight:
+        attrs.update(color=style.HIGHLIGHT, penwidth="3")
+    return attrs
+
+
+def _symbol_size(symbol: str) -> int:
+    if symbol == "·":
+        return style.FONT_SIZE + 16
+    return style.FONT_SIZE + 4 if len(symbol) <= 2 else style.FONT_SIZE
+
+
+def _block_node(scene, block):
+    fill, border = style.MODULE_COLORS
+    lines = [t for t in (block.class_name,
+                         f"{count_text(block.parameters)} params" if block.parameters else "",
+                         "→ " + shape_text(block.output).split(" ")[0] if block.output is not None else "") if t]
+    return dict(label=module_table(block.name, lines, fill, border), shape="plain")
+
+
+def _swatch(fill, border, text, rounded=False) -> str:
+    shape = ' STYLE="ROUNDED"' if rounded else ""
+    return (f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1"{shape} WIDTH="22" HEIGHT="14" FIXEDSIZE="TRUE">'
+            f'</TD><TD ALIGN="LEFT">{text}</TD></TR>')
+
+
+def _legend(scene, ids) -> str:
+    present = {scene.graph.kind(v) for v in scene.graph.values if ids.of_value(v).startswith("v")}
+    swatches = [_swatch(*style.KIND_COLORS[k], k) for k in style.KIND_COLORS if k in present]
+    if any(ids.of_op(op).startswith("op") for op in scene.graph.ops):
+        swatches.append(_swatch(*style.OP_COLORS, "op", rounded=True))
+    if scene.layout is not None and scene.layout.blocks:
+        swatches.append(_swatch(*style.MODULE_COLORS, "module"))
+    kinds = f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{"".join(swatches)}</TABLE>'
+    extra = "".join(f"<TR><TD>{row}</TD></TR>" for row in scene.legend_extra)
+    return (f'<<TABLE BORDER="1" COLOR="{style.MUTED}" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" '
+            f'STYLE="ROUNDED"><TR><TD ALIGN="LEFT"><B>legend</B></TD></TR><TR><TD ALIGN="LEFT">{kinds}</TD></TR>'
+            f'{extra}</TABLE>>')
+
+
+def _title(scene) -> str:
+    size = f' WIDTH="{scene.title_width}"' if scene.title_width else ""
+    return (f'<<TABLE BORDER="0" CELLPADDING="4"><TR><TD ALIGN="LEFT"{size}>'
+            f'<FONT POINT-SIZE="{style.FONT_SIZE + 2}">{escape(scene.title)}</FONT></TD></TR></TABLE>>')
+
+
+def _edges(scene, ids):
+    """(tail id, head id) -> the graph edges drawn as it, in drawing order."""
+    edges = {}
+    for op in scene.graph.ops:
+        head = ids.of_op(op)
+        for i, x in enumerate(op.inputs):
+            tail = ids.of_value(x)
+            if tail != head:
+                edges.setdefault((tail, head), []).append(("in", op, i))
+        out = ids.of_value(op.out)
+        if out != head:
+            edges.setdefault((head, out), []).append(("out", op))
+    return edges
+
+
+def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
+    g, lay = scene.graph, scene.layout
+    ids = _Ids(scene)
+    dot = Digraph("minigrad")
+    dot.attr(rankdir="LR" if scene.wrap else rankdir, newrank="true", **style.GRAPH_ATTRS)
+    dot.attr("node", **style.NODE_ATTRS)
+    dot.attr("edge", **style.EDGE_ATTRS)
+    if scene.title:
+        dot.attr(label=_title(scene), labelloc="t", labeljust="l")
+
+    members, drawn = {}, {}
+
+    def place(node_id, path, attrs):
+        if node_id not in drawn:
+            drawn[node_id] = path
+            members.setdefault(tuple(path), []).append((node_id, attrs))
+
+    for v in g.values:
+        node_id = ids.of_value(v)
+        if node_id.startswith("v"):
+            place(node_id, lay.clusters.get(id(v), ()) if lay else (), _value_node(scene, v))
+    for op in g.ops:
+        node_id = ids.of_op(op)
+        if node_id.startswith("op"):
+            place(node_id, lay.clusters.get(id(op), ()) if lay else (), _op_node(scene, op))
+    if lay is not None:
+        for name, block in lay.blocks.items():
+            place(f"m_{_safe(name)}", lay.clusters[name], _block_node(scene, block))
+
+    children = {}
+    for path in list(members):
+        for k in range(len(path)):
+            children.setdefault(path[:k], set()).add(path[:k + 1])
+
+    def emit(sub, path):
+        for node_id, attrs in members.get(path, []):
+            sub.node(node_id, **attrs)
+        for child in sorted(children.get(path, ()), key=_first_position(members, children)):
+            with sub.subgraph(name=f"cluster_{_safe(child[-1])}") as c:
+                label = child[-1]
+                if lay is not None and lay.class_names.get(label):
+                    label = f"{label} · {lay.class_names[label]}"
+                fill, border = style.CLUSTER_COLORS
+                c.attr(label=label, labeljust="l", style="rounded,filled", fillcolor=fill, color=border,
+                       fontcolor=style.MUTED, fontsize=str(style.SMALL_FONT_SIZE + 1))
+                emit(c, child)
+
+    emit(dot, ())
+    edges = _edges(scene, ids)
+    for (tail, head), keys in edges.items():
+        attrs = scene.edge_style(keys) if scene.edge_style else {}
+        dot.edge(tail, head, **attrs)
+    if scene.wrap:
+        _wrap(dot, list(drawn), edges, scene.wrap)
+    if scene.legend:
+        dot.node("legend", label=_legend(scene, ids), shape="plain")
+        with dot.subgraph() as s:
+            s.attr(rank="sink")
+            s.node("legend")
+    return dot
+
+
+def _wrap(dot, nodes, edges, width: int):
+    """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
+    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+    rank = {n: 0 for n in nodes}
+    parents = {n: [] for n in nodes}
+    for tail, head in edges:
+        parents[head].append(tail)
+    changed = True
+    while changed:
+        changed = False
+        for n in nodes:
+            r = max((rank[p] + 1 for p in parents[n]), default=0)
+            if r > rank[n]:
+                rank[n], changed = r, True
+    columns = {}
+    for n in sorted(nodes, key=lambda n: rank[n]):
+        columns.setdefault(rank[n] % width, []).append(n)
+    for column in columns.values():
+        with dot.subgraph() as s:
+            s.attr(rank="same")
+            for n in column:
+                s.node(n)
+        for upper, lower in zip(column, column[1:]):
+            dot.edge(upper, lower, style="invis")
+
+
+def _first_position(members, children):
+    """Sort clusters by where their first member was recorded, so they appear in computation order."""
+    order = {}
+    position = 0
+    for path, items in members.items():
+        for _ in items:
+            position += 1
+            for k in range(len(path) + 1):
+                order.setdefault(path[:k], position)
+    return lambda path: order.get(path, 0)
+
+
+def colorbar_rows(colorbar, vanishing: bool, exploding: bool) -> list:
+    """Legend entries for gradient flow: the colormap from the smallest to the largest gradient norm."""
+    swatches = "".join(f'<TD BGCOLOR="{c}" WIDTH="30" HEIGHT="12" FIXEDSIZE="TRUE"></TD>' for c, _ in colorbar)
+    ticks = "".join(f'<TD><FONT POINT-SIZE="{style.SMALL_FONT_SIZE - 1}">{number(n, 2)}</FONT></TD>'
+                    for _, n in colorbar)
+    rows = ['<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD COLSPAN="99" ALIGN="LEFT">gradient norm '
+            f'along edges (log scale)</TD></TR><TR>{swatches}</TR><TR>{ticks}</TR></TABLE>']
+    if vanishing:
+        rows.append(f'<FONT COLOR="{style.ALARM}">- - -  vanishing (&lt; 1e-7 × max)</FONT>')
+    if exploding:
+        rows.append(f'<FONT COLOR="{style.ALARM}"><B>━━  exploding (&gt; 1e3)</B></FONT>')
+    return rows
