@@ -304,9 +304,10 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last axes (``normalized_shape``), then y = w · x̂ + b with w, b of
     that shape: batch norm of the input seen as (1, samples, 1, features)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-    if not isinstance(x, Tensor) or not shape or tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+    _check_ndim(x, range(len(shape), len(shape) + 8), "layer_norm", f"(..., {', '.join(map(str, shape))})")
+    if not shape or x.shape[x.ndim - len(shape):] != shape:
         raise ValueError(f"layer_norm: normalized_shape {shape} must match the last axes of the input, "
-                         f"got input shape {getattr(x, 'shape', None)}")
+                         f"got input shape {x.shape}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(t.shape)}")
