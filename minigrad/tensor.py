@@ -425,7 +425,7 @@ class Tensor(Node):
     def add_(self, other, alpha=1.0):
         self._check_inplace()
         o = self._lift(other).data
-        self.backend.iadd(self.data, o if alpha == 1 else o * alpha)
+        self.backend.iadd(self.data, o if alpha == 1 else self.backend.multiply(o, alpha))
         return self._bump()
 
     def sub_(self, other, alpha=1.0):
