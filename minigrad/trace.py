@@ -26,7 +26,7 @@ def _fmt(v) -> str:
         return f"{float(data):.6g}"
     arr = np.asarray(data)
     if arr.size <= 4:
-        return np.array2string(arr, precision=4, separator=", ")
+        return np.array2string(arr, precision=4, separator=", ").replace("\n", "")  # one line per table cell
     return f"{arr.shape} mean {arr.mean():.4g}"
 
 

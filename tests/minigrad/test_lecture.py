@@ -147,3 +147,19 @@ def test_example_script_prints_both_tables(flag):
     assert "Forward mode" in out and "Reverse mode" in out
     assert ("| 5 | f | c + b | 3.67953 | 0.891542 | 1.46919 |" in out) == bool(flag)
     assert f"∂f/∂x = {DF_DX:.10f}" in out and f"∂f/∂y = {DF_DY:.10f}" in out and f"= {F:.10f}" in out
+
+
+def test_trace_of_tensors_keeps_one_line_per_row_and_gives_the_gradient():
+    def f(x, w):
+        return (w @ x).tanh().sum()
+
+    x, w = mg.tensor([1.0, 2.0]), mg.tensor([[0.5, -1.0], [2.0, 0.1]])
+    steps = mg.trace(f, x, w)
+    text = str(steps)
+    assert len(text.splitlines()) == 2 * (3 + 5) + 1  # per table: title, head, rule, 5 rows; a blank line between
+    assert "[[ 0.5, -1. ], [ 2. ,  0.1]]" in text and "[[ 0.5, -1. ], [ 2. ,  0.1]]" in steps.markdown()
+    xr, wr = x.detach().requires_grad_(), w.detach().requires_grad_()
+    f(xr, wr).backward()
+    grads = steps.gradients()
+    assert grads["x1"].numpy().tolist() == xr.grad.numpy().tolist()
+    assert grads["x2"].numpy().tolist() == wr.grad.numpy().tolist()

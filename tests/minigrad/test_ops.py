@@ -281,6 +281,26 @@ def test_softmax_family_is_stable_at_extreme_inputs(fn, torch_fn, assert_close):
     assert_close(x.grad, torch.autograd.grad(expected.sum(), t)[0])
 
 
+TIES = np.array([[1.0, 3.0, 3.0], [0.0, 0.0, 0.0]], dtype=np.float32)
+AT_KINKS = [  # ties share the gradient, kinks at 0 and at clip bounds take PyTorch's one-sided choice
+    ("max_axis", lambda x: x.max(axis=1), lambda x: x.amax(dim=1)),
+    ("max_all", lambda x: x.max(), lambda x: x.max()),
+    ("min_axis", lambda x: x.min(axis=0), lambda x: x.amin(dim=0)),
+    ("maximum", lambda x: x.maximum(x[:, ::-1]), lambda x: torch.maximum(x, x.flip(1))),
+    ("clip_at_bounds", lambda x: x.clip(0.0, 3.0), lambda x: x.clamp(0.0, 3.0)),
+    ("relu_at_0", lambda x: x.relu(), torch.relu),
+    ("abs_at_0", lambda x: x.abs(), torch.abs),
+]
+
+
+@pytest.mark.parametrize("name, fn, torch_fn", AT_KINKS, ids=[c[0] for c in AT_KINKS])
+def test_gradients_at_ties_and_kinks_match_torch(name, fn, torch_fn, assert_close):
+    x, t = mg.tensor(TIES, requires_grad=True), torch.tensor(TIES, requires_grad=True)
+    fn(x).sum().backward()
+    torch_fn(t).sum().backward()
+    assert_close(x.grad, t.grad)
+
+
 def _setitem(t, o):
     t[1:, 0] = o
 
