@@ -126,10 +126,11 @@ class Tensor(Node):
 
     # ---- devices and dtypes ----------------------------------------------------------------------
     def to(self, device=None, dtype=None) -> Tensor:
-        """A copy on ``device`` and/or with ``dtype`` (differentiable)."""
+        """A copy on ``device`` and/or with ``dtype`` (differentiable; a non-float result is a constant)."""
         out = self
         if dtype is not None and np.dtype(dtype) != self.dtype:
-            out = Cast.apply(out, dtype=np.dtype(dtype))
+            dtype = np.dtype(dtype)
+            out = Cast.apply(out if dtype.kind == "f" else out.detach(), dtype=dtype)
         if device is not None and backends.get(device) is not self.backend:
             target = backends.get(device)
             out = ToDevice.apply(out, device=target.name)

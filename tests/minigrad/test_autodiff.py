@@ -173,6 +173,13 @@ def test_only_float_tensors_can_require_grad():
         mg.tensor([1, 2], requires_grad=True)
 
 
+def test_casts_to_integers_are_constants_and_float_casts_carry_the_gradient():
+    x = mg.tensor([1.5, 2.5], requires_grad=True)
+    assert not x.long().requires_grad and x.long().tolist() == [1, 2]
+    (x.double() * 2).sum().backward()
+    assert x.grad.dtype == mg.float32 and x.grad.tolist() == [2.0, 2.0]
+
+
 def test_detach_cuts_the_graph_and_shares_values():
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     d = (x * 3).detach()

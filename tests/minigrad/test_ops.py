@@ -177,6 +177,7 @@ CASES = [
     Case("unsqueeze", lambda x: x.unsqueeze(0), lambda x: x.unsqueeze(0), (A,)),
     Case("unsqueeze_negative", lambda x: x.unsqueeze(-1), lambda x: x.unsqueeze(-1), (A,)),
     Case("flatten", lambda x: x.flatten(), lambda x: x.flatten(), (B,)),
+    Case("cast_float64", lambda x: x.double().exp(), lambda x: x.double().exp(), (A,)),
     Case("flatten_from", lambda x: x.flatten(1), lambda x: x.flatten(1), (B,)),
     Case("concat", lambda x, y, z: mg.concat([x, y, z]), lambda x, y, z: torch.cat([x, y, z]), (A, (1, 4), (2, 4))),
     Case("concat_last", lambda x, y: x.concat([y], axis=-1), lambda x, y: torch.cat([x, y], dim=-1), (B, (2, 3, 1))),
