@@ -15,8 +15,7 @@ import numpy as np
 from numba import cuda
 
 from kernels.cuda.launch import check_device_array, grid_1d, int64_constant
-from kernels.cuda.strides import (broadcast_shape, broadcast_strides, coalesce, contiguous_strides,
-                                  strided_offset)
+from kernels.cuda.strides import broadcast_strides, coalesce, contiguous_strides, strided_offset
 
 
 @cuda.jit
@@ -80,7 +79,8 @@ def transpose(x, axes=None):
 def broadcast_to(x, shape):
     """x repeated along its broadcast axes, as a new C-contiguous array of `shape` (np.broadcast_to, copied)."""
     shape = tuple(int(s) for s in shape)
-    if broadcast_shape("broadcast_to", tuple(x.shape), shape) != shape:
+    padded = (1,) * (len(shape) - x.ndim) + tuple(x.shape)
+    if len(shape) < x.ndim or any(n not in (1, m) for n, m in zip(padded, shape)):
         raise ValueError(f"broadcast_to: cannot broadcast shape {tuple(x.shape)} to {shape}")
     return gather_strided(flat(x), 0, shape, broadcast_strides(tuple(x.shape), shape))
 
