@@ -8,6 +8,6 @@
     viz.render(graph, "graph.svg"); viz.save_steps(frames, "steps.pdf")
     viz.plot_grad_flow(model); viz.plot_activations(model, x); viz.plot_history("metrics.json")
 """
-from .draw import draw
-from .render import DotNotFoundError, render, require_dot
-from .steps import save_steps, steps
+from .drawing import draw
+from .rendering import DotNotFoundError, render, require_dot
+from .frames import save_steps, steps

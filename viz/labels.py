@@ -99,15 +99,14 @@ class Row:
     state: str = ""
 
 
-def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None,
-                border_width: int = 1) -> str:
+def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None) -> str:
     """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points),
     so step frames that fill in numbers keep the same layout."""
     head = f"<B>{escape(title)}</B>" if title else ""
     if subtitle:
         sub = f'<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{escape(subtitle)}</FONT>'
         head = f"{head} {sub}" if head else sub
-    lines = [f'<TABLE BORDER="{border_width}" COLOR="{border}" BGCOLOR="{fill}" CELLBORDER="0" CELLSPACING="0" '
+    lines = [f'<TABLE BORDER="1" COLOR="{border}" BGCOLOR="{fill}" CELLBORDER="0" CELLSPACING="0" '
              f'CELLPADDING="4" STYLE="ROUNDED">']
     if head:
         lines.append(f'<TR><TD COLSPAN="2">{head}</TD></TR>')

@@ -14,7 +14,7 @@ from . import style
 from .graph import Graph
 from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table
 from .modules import ModuleLayout
-from .render import Digraph
+from .rendering import Digraph
 
 
 @dataclass
@@ -68,12 +68,10 @@ def count_elements(scene: Scene) -> int:
 def _value_node(scene, v):
     kind = scene.graph.kind(v)
     fill, border = style.KIND_COLORS[kind]
-    width = 1
     if id(v) in scene.highlight:
-        border, width = style.HIGHLIGHT, 3
+        fill, border = style.HIGHLIGHT_FILL, style.HIGHLIGHT
     title = scene.graph.name(v)
-    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border,
-                        cell_width=scene.cell_width, border_width=width)
+    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border, cell_width=scene.cell_width)
     return dict(label=label, shape="plain")
 
 

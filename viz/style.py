@@ -21,6 +21,7 @@ MODULE_COLORS = ("#ede9fe", "#6d28d9")
 CLUSTER_COLORS = ("#faf7ff", "#a78bfa")
 
 HIGHLIGHT = "#e11d48"      # the node being computed in a step frame
+HIGHLIGHT_FILL = "#ffe4e6"
 ALARM = "#dc2626"          # vanishing / exploding gradients
 
 # gradient flow: a perceptually uniform colormap on a log scale, cut before its pale end

@@ -51,7 +51,7 @@ def value_rows(graph, node, show, gradient, tangents) -> list:
     rows = []
     if "value" in show:
         rows.append(Row("value", value_text(node)))
-    if "grad" in show and graph.kind(node) != "constant":
+    if "grad" in show and node.requires_grad:
         rows.append(Row("grad", gradient_text(gradient(node))))
     if "tangent" in show and id(node) in tangents:
         t = tangents[id(node)]

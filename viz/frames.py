@@ -19,11 +19,11 @@ import minigrad as mg
 from . import style
 from .graph import read_graph
 from .labels import Row, escape, gradient_text, number, op_symbol, value_text
-from .render import pipe, require_dot, write_atomic
+from .rendering import pipe, require_dot, write_atomic
 from .scene import Scene, to_digraph
 
 MODES = ("forward", "reverse")
-CELL_WIDTH = 64      # points: room for "0.8915" and "1.337 …"
+CELL_WIDTH = 80      # points: room for "-0.8915 …"
 LABEL_WIDTH = 96     # points: room for "1.337 × 1.099" over "= 1.469"
 TITLE_WIDTH = 620
 
@@ -88,7 +88,8 @@ def _forward_frames(table, graph) -> list:
 def _forward_title(k, group, directions) -> str:
     if group[0].formula == "input":
         values = ", ".join(f"{r.name} = {value_text(r.value)}" for r in group)
-        return f"Forward mode · step {k}: inputs {values}; seed tangents ∂x/∂x = 1, ∂x/∂y = 0"
+        seeds = " = ".join(f"∂{r.name}/∂{r.name}" for r in group)
+        return f"Forward mode · step {k}: inputs {values}; seed tangents {seeds} = 1, the others 0"
     r = group[0]
     tangents = ", ".join(f"∂{r.name}/∂{d} = {value_text(r.tangents[d])}" for d in directions if d in r.tangents)
     return f"Forward mode · step {k}: {r.name} = {r.formula} = {value_text(r.value)};  {tangents}"

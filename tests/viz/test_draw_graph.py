@@ -1,0 +1,163 @@
+"""viz.draw on Scalar and Tensor graphs: the nodes of the lecture's slide, and the numbers in their labels
+(rendered to SVG by dot and read back), checked against the lecture's values computed with math."""
+import math
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+import viz
+
+
+def approx(text, expected):
+    return float(text) == pytest.approx(expected, rel=2e-3, abs=1e-9)
+
+
+def test_lecture_graph_has_exactly_the_nodes_of_the_slide(lecture, svg):
+    *_, f = lecture
+    drawing = svg(viz.draw(f))
+    assert sorted(drawing.by_name()) == ["a", "b", "c", "f", "x", "y"]
+    assert sorted(op.texts[0] for op in drawing.ops()) == sorted(["log", "·", "√", "+"])
+    assert set(drawing.nodes) == {n for n in drawing.nodes if n.startswith(("v", "op"))} | {"legend"}
+    names = {node_id: node.texts[0] for node_id, node in drawing.nodes.items()}
+    wiring = sorted((names[e.tail], names[e.head]) for e in drawing.edges)
+    assert wiring == sorted([("x", "log"), ("log", "a"), ("y", "·"), ("a", "·"), ("·", "b"), ("b", "√"),
+                             ("√", "c"), ("c", "+"), ("b", "+"), ("+", "f")])
+
+
+def test_before_backward_grads_show_a_dash_not_zero(lecture, svg, numbers):
+    *_, f = lecture
+    nodes = svg(viz.draw(f)).by_name()
+    for name, value in numbers["values"].items():
+        assert approx(nodes[name].row("value"), value)
+        assert nodes[name].row("grad") == "—"
+
+
+def test_after_backward_nodes_show_the_lecture_gradients(lecture, svg, numbers):
+    *_, f = lecture
+    f.backward()
+    nodes = svg(viz.draw(f)).by_name()
+    for name, adjoint in numbers["adjoints"].items():
+        assert approx(nodes[name].row("grad"), adjoint), name
+        assert approx(nodes[name].row("value"), numbers["values"][name]), name
+
+
+def test_tangents_from_a_forward_mode_trace(svg, numbers, lecture_fn):
+    table = mg.trace(lecture_fn, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"))
+    tangents = {row.node: row.tangents for row in table.forward_rows}
+    nodes = svg(viz.draw(table.output, show=("value", "tangent"), tangents=tangents)).by_name()
+    for name, (dx, dy) in numbers["tangents"].items():
+        assert approx(nodes[name].row("∂/∂x"), dx), name
+        assert approx(nodes[name].row("∂/∂y"), dy), name
+        assert "grad" not in nodes[name].texts
+
+
+def test_a_single_direction_tangent_is_one_row(lecture, svg):
+    x, y, f = lecture
+    nodes = svg(viz.draw(f, tangents={x: 1.0 + 0 * x, f: mg.Scalar(0.5)})).by_name()
+    assert nodes["f"].row("tangent") == "0.5"
+    assert "tangent" not in nodes["a"].texts
+
+
+def test_edge_labels_are_the_local_derivatives(lecture, svg):
+    *_, f = lecture
+    drawing = svg(viz.draw(f, edge_labels=True))
+    labels = dict(text.split(" = ") for e in drawing.edges for text in e.texts)
+    expected = {"∂a/∂x": 1 / 3, "∂b/∂y": math.log(3), "∂b/∂a": 2.0, "∂c/∂b": 1 / (2 * math.sqrt(2 * math.log(3))),
+                "∂f/∂c": 1.0, "∂f/∂b": 1.0}
+    assert set(labels) == set(expected)
+    for name, value in expected.items():
+        assert approx(labels[name], value), name
+
+
+def test_edge_labels_are_refused_for_tensor_graphs():
+    w = mg.randn(2, 2, requires_grad=True)
+    with pytest.raises(ValueError, match="Scalar graphs"):
+        viz.draw((w * w).sum(), edge_labels=True)
+
+
+def test_constants_are_drawn_without_gradient_rows(svg):
+    x = mg.Scalar(1.5, name="x")
+    f = (x * 2 + 1).named("f")
+    drawing = svg(viz.draw(f))
+    constants = [n for n in drawing.nodes.values() if n.id.startswith("v") and "grad" not in n.texts]
+    assert sorted(float(n.row("value")) for n in constants) == [1.0, 2.0]
+    assert approx(drawing.by_name()["f"].row("value"), 4.0)
+
+
+def test_tensor_nodes_show_shape_dtype_and_summaries(svg):
+    rng = np.random.default_rng(0)
+    x_np, w_np = rng.normal(size=(8, 5)), rng.normal(size=(5, 3))
+    x = mg.tensor(x_np, name="x")
+    w = mg.tensor(w_np, requires_grad=True, name="W")
+    b = mg.tensor([0.5, -1.0, 2.0], requires_grad=True, name="b")
+    loss = (x @ w + b).relu().sum().named("loss")
+    loss.backward()
+    nodes = svg(viz.draw(loss)).by_name()
+    assert nodes["W"].texts[1] == "5×3 float32"
+    assert nodes["x"].texts[1] == "8×5 float32"
+    mean, std = nodes["W"].row("value").split("σ")
+    assert approx(mean.replace("μ", ""), w_np.astype(np.float32).mean())
+    assert approx(std, w_np.astype(np.float32).std())
+    assert nodes["b"].row("value") == "[0.5, -1, 2]"
+    grad_w = np.where(x_np @ w_np + [0.5, -1.0, 2.0] > 0, 1.0, 0.0)
+    assert approx(nodes["W"].row("grad").replace("norm", ""), np.linalg.norm(x_np.T @ grad_w))
+    assert approx(nodes["loss"].row("value"), np.maximum(x_np @ w_np + [0.5, -1.0, 2.0], 0).sum())
+    assert "grad" not in nodes["x"].texts
+
+
+@pytest.mark.parametrize("build, symbol", [
+    (lambda a, b: a @ b, "@"), (lambda a, b: a - b, "-"), (lambda a, b: a / b, "/"),
+    (lambda a, b: (a ** 2).sum(), "Σ"), (lambda a, b: a.exp(), "exp"), (lambda a, b: a.abs(), "abs"),
+])
+def test_op_nodes_show_their_symbol(build, symbol, svg):
+    a = mg.randn(3, 3, requires_grad=True)
+    b = mg.rand(3, 3, requires_grad=True) + 1
+    ops = [op.texts[0] for op in svg(viz.draw(build(a, b))).ops()]
+    assert symbol in ops
+
+
+def test_unnamed_nodes_are_numbered_like_trace(svg):
+    x = mg.Scalar(2.0, name="x")
+    names = sorted(svg(viz.draw((x.exp() * x).sin())).by_name())
+    table = mg.trace(lambda x: (x.exp() * x).sin(), mg.Scalar(2.0, name="x"))
+    assert names == sorted(["x", "output"] + [r.name for r in table.forward_rows[1:-1]])
+
+
+def test_draw_changes_nothing_in_the_graph(lecture, numbers):
+    x, y, f = lecture
+    viz.draw(f, flow=True, edge_labels=True)
+    assert x.grad is None and f.grad is None
+    f.backward()
+    assert x.grad.data == pytest.approx(numbers["adjoints"]["x"])
+    assert y.grad.data == pytest.approx(numbers["adjoints"]["y"])
+
+
+def test_a_graph_bigger_than_max_elements_is_refused_with_a_hint():
+    x = mg.Scalar(1.0, name="x")
+    y = x
+    for _ in range(30):
+        y = y * 1.01
+    with pytest.raises(ValueError, match="max_elements=20.*depth"):
+        viz.draw(y, max_elements=20)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(show=("value", "hessian")), "show"), (dict(rankdir="XY"), "rankdir"), (dict(depth=0), "depth"),
+    (dict(max_elements=0), "max_elements"), (dict(modules="yes"), "modules"), (dict(wrap=0), "wrap"),
+])
+def test_bad_options_raise_clear_errors(lecture, kwargs, message):
+    *_, f = lecture
+    with pytest.raises((ValueError, TypeError), match=message):
+        viz.draw(f, **kwargs)
+
+
+def test_draw_takes_only_graph_nodes():
+    with pytest.raises(TypeError, match="Scalar or Tensor"):
+        viz.draw(3.0)
+
+
+def test_digraphs_display_inline_in_jupyter(lecture):
+    *_, f = lecture
+    bundle = viz.draw(f)._repr_mimebundle_()
+    assert "<svg" in bundle["image/svg+xml"]

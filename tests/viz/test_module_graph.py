@@ -1,0 +1,126 @@
+"""Module clusters and folding: ops grouped by the nn.Module that recorded them; ``depth`` folds a module
+into one node with its class, parameter count and output shape (counts checked against the layer
+formulas: Linear in·out + out, 3×3 conv c_in·c_out·9, BatchNorm 2·c)."""
+import numpy as np
+import pytest
+
+import minigrad as mg
+import viz
+from minigrad import nn
+
+
+class Block(nn.Module):
+    def __init__(self, width):
+        super().__init__()
+        self.fc = nn.Linear(width, width)
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.fc(x)) + x
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Linear(3, 4)
+        self.body = nn.Sequential(Block(4), Block(4))
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.body(self.stem(x)))
+
+
+@pytest.fixture
+def net_and_loss():
+    model = Net()
+    x = mg.tensor(np.random.default_rng(0).normal(size=(5, 3)))
+    return model, model(x).sum()
+
+
+def test_clusters_follow_module_scopes(net_and_loss, svg):
+    model, loss = net_and_loss
+    drawing = svg(viz.draw(loss, modules=model))
+    assert {"cluster_stem", "cluster_body", "cluster_body_0", "cluster_body_0_fc", "cluster_body_1_act",
+            "cluster_head"} <= set(drawing.clusters)
+    values = drawing.by_name()
+    assert {"stem.weight", "body.0.fc.weight", "body.1.fc.bias", "head.weight"} <= set(values)
+    assert values["stem.weight"].texts[1] == "4×3 float32"
+
+
+def test_clusters_without_the_model_use_scope_names(net_and_loss, svg):
+    _, loss = net_and_loss
+    drawing = svg(viz.draw(loss, modules=True))
+    assert {"cluster_stem", "cluster_body_0_fc", "cluster_head"} <= set(drawing.clusters)
+    assert not any(c.startswith("cluster_Net") for c in drawing.clusters)
+
+
+@pytest.mark.parametrize("depth, blocks", [
+    (1, {"stem": 16, "body": 40, "head": 10}),
+    (2, {"stem": 16, "body.0": 20, "body.1": 20, "head": 10}),
+])
+def test_depth_folds_modules_into_blocks(net_and_loss, svg, depth, blocks):
+    model, loss = net_and_loss
+    drawing = svg(viz.draw(loss, modules=model, depth=depth))
+    folded = {n.texts[0]: n.texts[1:] for n in drawing.nodes.values() if n.id.startswith("m_")}
+    assert set(folded) == set(blocks)
+    for name, count in blocks.items():
+        assert f"{count} params" in folded[name]
+    assert "Sequential" in folded.get("body", ["Sequential"]) and "Linear" in folded["stem"]
+    assert "→ 5×4" in folded["stem"] and "→ 5×2" in folded["head"]
+    assert [op.texts[0] for op in drawing.ops()] == ["Σ"]
+
+
+def test_depth_without_the_model_counts_the_folded_parameters(net_and_loss, svg):
+    _, loss = net_and_loss
+    drawing = svg(viz.draw(loss, modules=True, depth=2))
+    folded = {n.texts[0]: n.texts[1:] for n in drawing.nodes.values() if n.id.startswith("m_")}
+    assert "20 params" in folded["body.0"] and "16 params" in folded["stem"]
+
+
+def test_ops_a_parent_runs_itself_stay_in_its_cluster(net_and_loss, svg):
+    model, loss = net_and_loss
+    drawing = svg(viz.draw(loss, modules=model, depth=3))
+    folded = {n.texts[0] for n in drawing.nodes.values() if n.id.startswith("m_")}
+    assert {"body.0.fc", "body.0.act", "body.1.fc"} <= folded and "body.0" not in folded
+    assert sorted(op.texts[0] for op in drawing.ops()) == ["+", "+", "Σ"]
+    assert "cluster_body_0" in drawing.clusters
+
+
+@pytest.fixture(scope="module")
+def resnet18():
+    from minigrad import models
+    mg.manual_seed(0)
+    model = models.ResNet18()
+    out = model(mg.randn(1, 3, 32, 32))
+    return model, out
+
+
+def test_folded_resnet18_is_small_and_names_its_blocks(resnet18, svg):
+    model, out = resnet18
+    full = viz.draw(out, modules=model)
+    folded = viz.draw(out, modules=model, depth=2)
+    full_edges, folded_edges = full.source.count(" -> "), folded.source.count(" -> ")
+    assert folded_edges < full_edges / 3
+    drawing = svg(folded)
+    blocks = {n.texts[0]: n.texts[1:] for n in drawing.nodes.values() if n.id.startswith("m_")}
+    names = [f"layer{i}.{j}" for i in range(1, 5) for j in range(2)]
+    assert set(names) <= set(blocks)
+    assert all("BasicBlock" in blocks[n] for n in names)
+    assert "74.0K params" in blocks["layer1.0"]   # 2 convs 64·64·9 + 2 BN 2·64 = 73,984
+    assert "230.1K params" in blocks["layer2.0"]  # 64·128·9 + 128·128·9 + 1×1 64·128 + 3 BN 2·128 = 230,144
+    assert "→ 1×512×4×4" in blocks["layer4.1"]
+    assert {"cluster_layer1", "cluster_layer4"} <= set(drawing.clusters)
+    assert sorted(drawing.by_name()) == ["input", "output"]
+
+
+def test_wrapped_resnet18_reads_like_lines_of_text(resnet18, svg):
+    model, out = resnet18
+    drawing = svg(viz.draw(out, modules=model, depth=2, wrap=4))
+    at = {n.texts[0]: (n.x, n.y) for n in drawing.nodes.values() if n.id.startswith(("m_", "v"))}
+    rows = [["input", "conv1", "bn1", "relu"], ["layer1.0", "layer1.1", "layer2.0", "layer2.1"],
+            ["layer3.0", "layer3.1", "layer4.0", "layer4.1"], ["avgpool", "flatten", "fc", "output"]]
+    for row in rows:
+        xs = [at[n][0] for n in row]
+        assert xs == sorted(xs), row
+    for upper, lower in zip(rows, rows[1:]):
+        assert max(at[n][1] for n in upper) < min(at[n][1] for n in lower)
