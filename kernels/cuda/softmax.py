@@ -8,7 +8,7 @@ which suits the class counts of this project (10 to 100). Backward: one thread p
 import math
 
 import numpy as np
-from numba import cuda
+from numba import cuda, float64
 
 from kernels.cuda.launch import check_device_array, grid_1d
 
@@ -20,7 +20,7 @@ def _forward_kernel(logits, labels, label_smoothing, losses, probs):
     for row in range(cuda.grid(1), logits.shape[0], cuda.gridsize(1)):
         top = -math.inf
         for k in range(classes):
-            top = max(top, logits[row, k])
+            top = max(top, float64(logits[row, k]))
         total, logit_sum = 0.0, 0.0
         for k in range(classes):
             e = math.exp(logits[row, k] - top)

@@ -1,7 +1,6 @@
-"""kernels.cuda.elementwise against the NumPy ufuncs: tiny shapes under the CUDA simulator
-(NUMBA_ENABLE_CUDASIM=1, as `make test` sets), full sizes on a real GPU (pytest -m cuda)."""
-import math
-
+"""kernels.cuda.elementwise against the NumPy ufuncs (erf: its CPU twin): tiny shapes under the
+CUDA simulator (NUMBA_ENABLE_CUDASIM=1, as `make test` sets), full sizes on a real GPU
+(pytest -m cuda)."""
 import numpy as np
 import pytest
 
@@ -12,6 +11,7 @@ if not (config.ENABLE_CUDASIM or cuda.is_available()):
     pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
                 allow_module_level=True)
 
+from kernels.cpu.elementwise import erf as cpu_erf  # noqa: E402
 from kernels.cuda import elementwise as ew  # noqa: E402
 
 
@@ -21,10 +21,6 @@ def on_real_gpu(test):
     skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
                               reason="needs a real CUDA GPU (not the simulator)")
     return pytest.mark.cuda(skip(test))
-
-
-def _erf(x):
-    return np.vectorize(math.erf, otypes=[x.dtype])(x)
 
 
 def _sigmoid(x):
@@ -44,7 +40,7 @@ UNARY = [
     ("log1p", np.log1p, _positive), ("sqrt", np.sqrt, _positive),
     ("absolute", np.absolute, _normal), ("sin", np.sin, _normal), ("cos", np.cos, _normal),
     ("tanh", np.tanh, _normal), ("sigmoid", _sigmoid, _normal),
-    ("relu", lambda x: np.maximum(x, 0), _normal), ("erf", _erf, _normal),
+    ("relu", lambda x: np.maximum(x, 0), _normal), ("erf", cpu_erf, _normal),
     ("sign", np.sign, _normal), ("copy", np.copy, _normal),
 ]
 BINARY = [("add", np.add), ("subtract", np.subtract), ("multiply", np.multiply),

@@ -1,0 +1,81 @@
+"""kernels.cuda.batchnorm against its CPU twin kernels.cpu.batchnorm: tiny shapes under the CUDA
+simulator, full sizes on a real GPU (pytest -m cuda)."""
+import numpy as np
+import pytest
+
+cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
+from numba.cuda import config  # noqa: E402
+
+if not (config.ENABLE_CUDASIM or cuda.is_available()):
+    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
+                allow_module_level=True)
+
+from kernels.cpu import batchnorm as cpu  # noqa: E402
+from kernels.cuda import batchnorm as gpu  # noqa: E402
+
+
+def on_real_gpu(test):
+    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
+    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
+                              reason="needs a real CUDA GPU (not the simulator)")
+    return pytest.mark.cuda(skip(test))
+
+
+SHAPES = [(5, 3), (4, 3, 7), (2, 3, 4, 5)]
+
+
+def _case(rng, shape, dtype=np.float32):
+    """x far from zero (tests the shifted sums), its batch statistics, an affine map and a dy."""
+    x = (rng.standard_normal(shape) * 2 + 100).astype(dtype)
+    mean, var = cpu.batch_norm_stats(x)
+    invstd = (1 / np.sqrt(var.astype(np.float64) + 1e-5)).astype(dtype)
+    weight, bias = (rng.standard_normal(shape[1]).astype(dtype) for _ in range(2))
+    return x, mean, var, invstd, weight, bias, rng.standard_normal(shape).astype(dtype)
+
+
+def _check(got, want, rtol):
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.copy_to_host(), w, rtol=rtol, atol=rtol)
+
+
+def _compare(rng, shape, rtol):
+    x, mean, var, invstd, weight, bias, dy = _case(rng, shape)
+    d = cuda.to_device
+    _check(gpu.batch_norm_stats(d(x)), (mean, var), rtol)
+    for w, b in [(weight, bias), (None, None)]:
+        got = gpu.batch_norm_forward(d(x), d(mean), d(invstd), None if w is None else d(w),
+                                     None if b is None else d(b))
+        _check([got], [cpu.batch_norm_forward(x, mean, invstd, w, b)], rtol)
+    _check(gpu.batch_norm_backward(d(dy), d(x), d(mean), d(invstd), d(weight)),
+           cpu.batch_norm_backward(dy, x, mean, invstd, weight), rtol)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_batch_norm_matches_the_cpu_twin(shape, rng):
+    _compare(rng, shape, 1e-5)
+
+
+def test_weight_none_means_one(rng):
+    x, mean, _, invstd, _, _, dy = _case(rng, (6, 2), np.float64)
+    d = cuda.to_device
+    ones = np.ones(2)
+    _check(gpu.batch_norm_backward(d(dy), d(x), d(mean), d(invstd), None),
+           cpu.batch_norm_backward(dy, x, mean, invstd, ones), 1e-12)
+
+
+def test_errors_name_the_problem():
+    x = cuda.to_device(np.ones((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"mean must have shape \(3,\)"):
+        gpu.batch_norm_forward(x, cuda.to_device(np.zeros(2, np.float32)), 1.0, None, None)
+    with pytest.raises(ValueError, match="no values per channel"):
+        gpu.batch_norm_stats(cuda.to_device(np.ones((0, 3), np.float32)))
+    with pytest.raises(ValueError, match="dy has shape"):
+        gpu.batch_norm_backward(cuda.to_device(np.ones((2, 3), np.float32)), x, 0.0, 1.0, None)
+    with pytest.raises(ValueError, match="2-d, 3-d or 4-d"):
+        gpu.batch_norm_stats(cuda.to_device(np.ones(3, np.float32)))
+
+
+@on_real_gpu
+@pytest.mark.parametrize("shape", [(64, 64, 32, 32), (256, 512), (8, 512, 4, 4)], ids=str)
+def test_batch_norm_full_size_on_gpu(shape, rng):
+    _compare(rng, shape, 1e-4)

@@ -1,0 +1,102 @@
+"""kernels.cuda.pool against its CPU twin kernels.cpu.pool (PyTorch semantics): tiny shapes under the
+CUDA simulator, full sizes on a real GPU (pytest -m cuda)."""
+import numpy as np
+import pytest
+
+cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
+from numba.cuda import config  # noqa: E402
+
+if not (config.ENABLE_CUDASIM or cuda.is_available()):
+    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
+                allow_module_level=True)
+
+from kernels.cpu import pool as cpu  # noqa: E402
+from kernels.cuda import pool as gpu  # noqa: E402
+
+
+def on_real_gpu(test):
+    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
+    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
+                              reason="needs a real CUDA GPU (not the simulator)")
+    return pytest.mark.cuda(skip(test))
+
+
+MAX_POOLS = [  # kernel_size, stride, padding, dilation, ceil_mode
+    (2, 2, 0, 1, False), (3, 2, 1, 1, True), ((3, 2), (2, 1), (1, 0), (2, 1), False), (3, 1, 1, 1, False),
+]
+AVG_POOLS = [  # kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    (2, 2, 0, False, True, None), (3, 2, 1, True, True, None), (3, 2, 1, True, False, None),
+    ((3, 2), (2, 1), (1, 0), False, False, 5), (3, 1, 1, False, True, None),
+]
+
+
+def _run_max(x, args, rng):
+    y, argmax = gpu.max_pool2d_forward(cuda.to_device(x), *args)
+    want_y, want_argmax = cpu.max_pool2d_forward(x, *args)
+    np.testing.assert_array_equal(y.copy_to_host(), want_y)
+    np.testing.assert_array_equal(argmax.copy_to_host(), want_argmax)
+    dy = rng.standard_normal(want_y.shape).astype(x.dtype)
+    dx = gpu.max_pool2d_backward(cuda.to_device(dy), argmax, x.shape).copy_to_host()
+    np.testing.assert_allclose(dx, cpu.max_pool2d_backward(dy, want_argmax, x.shape), rtol=1e-6, atol=1e-6)
+
+
+def _run_avg(x, args, rng):
+    want = cpu.avg_pool2d_forward(x, *args)
+    np.testing.assert_allclose(gpu.avg_pool2d_forward(cuda.to_device(x), *args).copy_to_host(), want,
+                               rtol=1e-6, atol=1e-6)
+    dy = rng.standard_normal(want.shape).astype(x.dtype)
+    dx = gpu.avg_pool2d_backward(cuda.to_device(dy), x.shape, *args).copy_to_host()
+    np.testing.assert_allclose(dx, cpu.avg_pool2d_backward(dy, x.shape, *args), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("args", MAX_POOLS, ids=str)
+@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (3, 5, 5)], ids=str)
+def test_max_pool_matches_the_cpu_twin(shape, args, rng):
+    _run_max(rng.standard_normal(shape).astype(np.float32), args, rng)
+
+
+def test_max_pool_picks_nan_and_first_ties_like_the_cpu_twin(rng):
+    x = rng.integers(0, 3, (1, 2, 6, 6)).astype(np.float64)
+    x[0, 0, 1, 1] = x[0, 1, 4, 2] = x[0, 1, 4, 3] = np.nan
+    _run_max(x, (3, 2, 1, 1, True), rng)
+
+
+@pytest.mark.parametrize("args", AVG_POOLS, ids=str)
+@pytest.mark.parametrize("shape", [(2, 2, 7, 6), (3, 5, 5)], ids=str)
+def test_avg_pool_matches_the_cpu_twin(shape, args, rng):
+    _run_avg(rng.standard_normal(shape).astype(np.float32), args, rng)
+
+
+def test_global_avg_pool_and_its_backward_match_the_cpu_twin(rng):
+    x, dy = rng.standard_normal((2, 3, 4, 5)).astype(np.float32), rng.standard_normal((2, 3)).astype(np.float32)
+    np.testing.assert_allclose(gpu.global_avg_pool2d(cuda.to_device(x)).copy_to_host(),
+                               cpu.global_avg_pool2d(x), rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(gpu.global_avg_pool2d_backward(cuda.to_device(dy), x.shape).copy_to_host(),
+                                  cpu.global_avg_pool2d_backward(dy, x.shape))
+
+
+def test_errors_name_the_problem():
+    x = cuda.to_device(np.ones((1, 1, 4, 4), np.float32))
+    with pytest.raises(ValueError, match="padding"):
+        gpu.max_pool2d_forward(x, 2, 2, 2, 1, False)
+    with pytest.raises(ValueError, match="too small"):
+        gpu.avg_pool2d_forward(x, 5, 1, 0, False, True)
+    y, argmax = gpu.max_pool2d_forward(x, 2, 2, 0, 1, False)
+    with pytest.raises(ValueError, match="does not match x_shape"):
+        gpu.max_pool2d_backward(y, argmax, (1, 2, 4, 4))
+    with pytest.raises(ValueError, match="dy has shape"):
+        gpu.avg_pool2d_backward(y, (1, 1, 6, 6), 2, 2, 0, False, True)
+    with pytest.raises(ValueError, match="does not match x_shape"):
+        gpu.global_avg_pool2d_backward(cuda.to_device(np.ones((1, 2), np.float32)), (1, 1, 4, 4))
+
+
+@on_real_gpu
+@pytest.mark.parametrize("args", MAX_POOLS, ids=str)
+def test_max_pool_full_size_on_gpu(args, rng):
+    _run_max(rng.standard_normal((64, 64, 32, 32)).astype(np.float32), args, rng)
+
+
+@on_real_gpu
+@pytest.mark.parametrize("args", AVG_POOLS, ids=str)
+def test_avg_pool_full_size_on_gpu(args, rng):
+    _run_avg(rng.standard_normal((64, 64, 32, 32)).astype(np.float32), args, rng)
