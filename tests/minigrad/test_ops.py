@@ -233,10 +233,10 @@ def _ids(cases):
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
-def test_values_and_gradients_match_torch(case, assert_close):
+def test_values_and_gradients_match_torch(case, assert_close, to_torch):
     arrays = case.inputs(np.float32)
     xs = [mg.tensor(a, requires_grad=case.differentiable) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=case.differentiable) for a in arrays]
+    ts = [to_torch(x, requires_grad=case.differentiable) for x in xs]
     out, expected = case.mg_fn(*xs), case.torch_fn(*ts)
     assert_close(out, expected, **case.tol)
     if not case.differentiable:
