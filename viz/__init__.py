@@ -3,11 +3,15 @@
     import viz
     viz.draw(f)                                   # computation graph: values, grads, tangents
     viz.draw(loss, flow=True)                     # gradient flow along each edge
-    viz.draw(loss, modules=model, depth=2)        # nn.Modules as clusters or folded blocks
+    viz.draw(out, modules=model, depth=2)         # nn.Modules as clusters, or folded into blocks
     viz.steps(fn, x, y, mode="forward")           # one frame per step of forward / reverse mode
     viz.render(graph, "graph.svg"); viz.save_steps(frames, "steps.pdf")
-    viz.plot_grad_flow(model); viz.plot_activations(model, x); viz.plot_history("metrics.json")
+    viz.plot_grad_flow(model); viz.plot_activations(model, x); viz.plot_history("runs/latest")
+
+viz reads graphs and never changes them; rendering needs Graphviz's ``dot`` program.
 """
 from .drawing import draw
-from .rendering import DotNotFoundError, render, require_dot
 from .frames import save_steps, steps
+from .plots import (plot_activation_stats, plot_activations, plot_grad_flow, plot_history, plot_lr_schedule,
+                    record_activations)
+from .rendering import DotNotFoundError, render, require_dot
