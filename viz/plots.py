@@ -103,13 +103,21 @@ def plot_activation_stats(runs: dict, path=None, bins: int = 60) -> Figure:
         span = (low, high) if high > low else (low - 1, high + 1)
         for ax, (name, a) in zip(row, zip(acts, arrays)):
             ax.hist(a, bins=bins, range=span, color="#1d4ed8", histtype="stepfilled", alpha=0.85)
-            ax.set_title(f"{name}\nμ {a.mean():.3g}  σ {a.std():.3g}", fontsize=9)
+            ax.set_title(f"{name}\n{_mean_and_std(a)}", fontsize=9)
             ax.set_yticks([])
             ax.tick_params(labelsize=8)
         row[0].set_ylabel(run, fontsize=10)
         for ax in row[len(arrays):]:
             ax.set_visible(False)
     return _finish(fig, path)
+
+
+def _mean_and_std(a: np.ndarray) -> str:
+    """μ and σ to the same decimal place, three significant digits of σ: "μ -0.001  σ 0.492"."""
+    std = float(a.std())
+    decimals = 3 if std == 0 else max(0, 2 - int(np.floor(np.log10(std))))
+    mean = round(float(a.mean()), decimals) + 0.0
+    return f"μ {mean:.{decimals}f}  σ {std:.{decimals}f}"
 
 
 def load_history(metrics) -> list:

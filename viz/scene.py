@@ -12,7 +12,7 @@ from typing import Callable
 
 from . import style
 from .graph import Graph
-from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table
+from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table, value_text
 from .modules import ModuleLayout
 from .rendering import Digraph
 
@@ -68,6 +68,9 @@ def count_elements(scene: Scene) -> int:
 def _value_node(scene, v):
     kind = scene.graph.kind(v)
     fill, border = style.KIND_COLORS[kind]
+    if kind == "constant":
+        return dict(label=escape(value_text(v)), shape="box", style="rounded,filled", fillcolor=fill, color=border,
+                    fontsize=str(style.SMALL_FONT_SIZE + 1), margin="0.06,0.03", width="0", height="0")
     if id(v) in scene.highlight:
         fill, border = style.HIGHLIGHT_FILL, style.HIGHLIGHT
     title = scene.graph.name(v)
