@@ -116,8 +116,8 @@ def _check_vector(t, length, fn, name):
 def linear(x, weight, bias=None):
     """y = x @ Wᵀ + b:  x (..., in), weight (out, in), bias (out,)."""
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ValueError(f"linear: input of shape {x.shape} needs a weight of shape (out, {x.shape[-1:]}), "
-                         f"got {weight.shape}")
+        raise ValueError(f"linear: input of shape {x.shape} and weight of shape {weight.shape} do not fit; "
+                         "expected input (..., in) and weight (out, in)")
     y = x.matmul(weight.T)
     return y if bias is None else y + bias
 
@@ -176,9 +176,9 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _pool_geometry(kernel_size, stride, padding):
+    """kernel_size, stride and padding as pairs; no stride (None or empty) means stride = kernel_size."""
     kernel_size = _pair(kernel_size, "kernel_size")
-    stride = kernel_size if stride is None or (isinstance(stride, (tuple, list)) and not stride) else \
-        _pair(stride, "stride")
+    stride = kernel_size if stride is None or stride in ((), []) else _pair(stride, "stride")
     return kernel_size, stride, _pair(padding, "padding")
 
 
@@ -302,7 +302,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over its last axes (``normalized_shape``), then y = w · x̂ + b with w, b of
-    that shape: batch norm of the input seen as (1, samples, 1, features)."""
+    that shape: batch norm of the input seen as (1, samples, features)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     _check_ndim(x, range(len(shape), len(shape) + 8), "layer_norm", f"(..., {', '.join(map(str, shape))})")
     if not shape or x.shape[x.ndim - len(shape):] != shape:
@@ -319,7 +319,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalize each sample over groups of C/num_groups channels (and all positions), then a per-channel
-    affine map: batch norm of the input seen as (1, N·groups, 1, C/groups·...)."""
+    affine map: batch norm of the input seen as (1, N·groups, C/groups·positions)."""
     _check_ndim(x, (2, 3, 4, 5), "group_norm", "(N, C, ...)")
     n, c = x.shape[:2]
     if not isinstance(num_groups, (int, np.integer)) or num_groups < 1 or c % num_groups:
@@ -371,4 +371,4 @@ def dropout(x, p=0.5, training=True, generator=None):
         return x
     keep = (generator or get_rng()).random(x.shape, dtype=np.float32) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * tensor(keep * scale, dtype=x.dtype, device=x.device)
+    return x * (tensor(keep, dtype=x.dtype, device=x.device) * scale)
