@@ -68,10 +68,10 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
             value._set_name(f"{self._name}.{name}" if self._name else name)
         elif name in params:
@@ -91,9 +91,11 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name, keep=None):
+        """Drop ``name`` from every store but ``keep`` (where an assignment replaces it in its place)."""
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self._non_persistent.discard(name)
         self.__dict__.pop(name, None)
 
@@ -114,7 +116,7 @@ class Module:
         """Add a parameter (or an empty slot, ``None``, such as a missing bias)."""
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, got {type(param).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, value: Tensor | None, persistent: bool = True):
@@ -122,7 +124,7 @@ class Module:
         unless ``persistent=False``."""
         if value is not None and not isinstance(value, Tensor):
             raise TypeError(f"register_buffer({name!r}): expected a Tensor or None, got {type(value).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = value
         if not persistent:
             self._non_persistent.add(name)
@@ -130,7 +132,7 @@ class Module:
     def add_module(self, name: str, module: Module | None):
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
         if module is not None:
             module._set_name(f"{self._name}.{name}" if self._name else name)
