@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 import minigrad as mg
 from minigrad import optim
-from minigrad.curves import save_figure
+from viz.plots import save_figure
 
 KAPPA = 50.0
 START = (-4.5, 1.5)

@@ -13,5 +13,5 @@ viz reads graphs and never changes them; rendering needs Graphviz's ``dot`` prog
 from .drawing import draw
 from .frames import save_steps, steps
 from .plots import (plot_activation_stats, plot_activations, plot_grad_flow, plot_history, plot_lr_schedule,
-                    record_activations)
+                    record_activations, save_figure)
 from .rendering import DotNotFoundError, render, require_dot

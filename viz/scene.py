@@ -105,24 +105,20 @@ def _block_node(scene, block):
     return dict(label=module_table(block.name, lines, fill, border), shape="plain")
 
 
-def _swatch(fill, border, text, rounded=False) -> str:
-    shape = ' STYLE="ROUNDED"' if rounded else ""
-    return (f'<TR><TD BGCOLOR="{fill}" COLOR="{border}" BORDER="1"{shape} WIDTH="22" HEIGHT="14" FIXEDSIZE="TRUE">'
-            f'</TD><TD ALIGN="LEFT">{text}</TD></TR>')
+def _swatch(colour: str, text: str) -> str:
+    return f'<TR><TD ALIGN="LEFT"><FONT COLOR="{colour}" POINT-SIZE="{style.FONT_SIZE + 6}">■</FONT> {text}</TD></TR>'
 
 
 def _legend(scene, ids) -> str:
     present = {scene.graph.kind(v) for v in scene.graph.values if ids.of_value(v).startswith("v")}
-    swatches = [_swatch(*style.KIND_COLORS[k], k) for k in style.KIND_COLORS if k in present]
+    rows = [_swatch(style.KIND_COLORS[k][1], k) for k in style.KIND_COLORS if k in present]
     if any(ids.of_op(op).startswith("op") for op in scene.graph.ops):
-        swatches.append(_swatch(*style.OP_COLORS, "op", rounded=True))
+        rows.append(_swatch(style.OP_COLORS[1], "op"))
     if scene.layout is not None and scene.layout.blocks:
-        swatches.append(_swatch(*style.MODULE_COLORS, "module"))
-    kinds = f'<TABLE BORDER="0" CELLSPACING="3" CELLPADDING="1">{"".join(swatches)}</TABLE>'
-    extra = "".join(f"<TR><TD>{row}</TD></TR>" for row in scene.legend_extra)
-    return (f'<<TABLE BORDER="1" COLOR="{style.MUTED}" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" '
-            f'STYLE="ROUNDED"><TR><TD ALIGN="LEFT"><B>legend</B></TD></TR><TR><TD ALIGN="LEFT">{kinds}</TD></TR>'
-            f'{extra}</TABLE>>')
+        rows.append(_swatch(style.MODULE_COLORS[1], "module"))
+    rows += [f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in scene.legend_extra]
+    return (f'<<TABLE BORDER="1" COLOR="{style.MUTED}" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" '
+            f'STYLE="ROUNDED"><TR><TD ALIGN="LEFT"><B>legend</B></TD></TR>{"".join(rows)}</TABLE>>')
 
 
 def _title(scene) -> str:
@@ -247,12 +243,11 @@ def _first_position(members, children):
 
 
 def colorbar_rows(colorbar, vanishing: bool, exploding: bool) -> list:
-    """Legend entries for gradient flow: the colormap from the smallest to the largest gradient norm."""
-    swatches = "".join(f'<TD BGCOLOR="{c}" WIDTH="30" HEIGHT="12" FIXEDSIZE="TRUE"></TD>' for c, _ in colorbar)
-    ticks = "".join(f'<TD><FONT POINT-SIZE="{style.SMALL_FONT_SIZE - 1}">{number(n, 2)}</FONT></TD>'
-                    for _, n in colorbar)
-    rows = ['<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD COLSPAN="99" ALIGN="LEFT">gradient norm '
-            f'along edges (log scale)</TD></TR><TR>{swatches}</TR><TR>{ticks}</TR></TABLE>']
+    """Legend lines for gradient flow: the colormap from the smallest to the largest gradient norm."""
+    blocks = "".join(f'<FONT COLOR="{c}">██</FONT>' for c, _ in colorbar)
+    small = f'<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}">'
+    rows = ["gradient norm along edges (log scale)",
+            f"{small}{number(colorbar[0][1], 2)}</FONT> {blocks} {small}{number(colorbar[-1][1], 2)}</FONT>"]
     if vanishing:
         rows.append(f'<FONT COLOR="{style.ALARM}">- - -  vanishing (&lt; 1e-7 × max)</FONT>')
     if exploding:
