@@ -179,6 +179,9 @@ def argmax(a, axis=None, keepdims=False):
     return rd.argmax(a, axis, keepdims)
 
 
+SMALL_TILE = (16, 16, 8, 2, 2)  # for C with fewer than 64 rows or columns, where most of a 64×64 tile would idle
+
+
 def matmul(a, b):
     """np.matmul: a 1-D left operand is a row, a 1-D right operand a column; batch axes broadcast."""
     if a.ndim == 0 or b.ndim == 0:
@@ -191,10 +194,11 @@ def matmul(a, b):
     batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
     dtype = np.result_type(a.dtype, b.dtype)
     a2, b2 = astype(a2, dtype), astype(b2, dtype)
+    tile = gemm.DEFAULT_TILE if builtins.min(m, n) >= 64 else SMALL_TILE
     if b2.ndim == 2:
-        out = gemm.matmul(reshape(broadcast_to(a2, batch + (m, k)), (-1, k)), b2)
+        out = gemm.gemm(reshape(broadcast_to(a2, batch + (m, k)), (-1, k)), b2, tile=tile)
     else:
-        out = gemm.matmul(_batched(a2, batch), _batched(b2, batch))
+        out = gemm.gemm(_batched(a2, batch), _batched(b2, batch), tile=tile)
     shape = batch + (m, n)
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]
