@@ -22,9 +22,9 @@ class BatchNorm(Op):
     reverse: dx = w/√(σ²+ε) · (g - mean(g) - x̂ · mean(g x̂)), dw = Σ g x̂, db = Σ g
     forward: dy = w · dx̂ + dw · x̂ + db,  dx̂ = (dx - mean(dx) - x̂ · mean(dx x̂)) / √(σ²+ε)
 
-    First-order reverse mode runs the fused ``batch_norm_backward`` kernel. When the gradient is itself
-    recorded (``create_graph``), and in forward mode, the formulas run as Tensor ops with μ and σ²
-    recomputed from x as Tensor ops, so derivatives of any order are exact.
+    First-order reverse mode runs the fused ``batch_norm_backward`` kernel. The forward rule, and the
+    reverse rule when its result is itself recorded (``create_graph``), run as Tensor ops; while grad
+    mode is on they recompute μ and σ² from x, so derivatives of any order are exact.
     """
     symbol = "batchnorm({0})"
 
