@@ -46,7 +46,7 @@ def _model_of(modules):
     return modules
 
 
-def value_rows(graph, node, show, gradient, tangents) -> list:
+def value_rows(node, show, gradient, tangents) -> list:
     """The rows of a value node: value, grad (— before backward), and tangents when given."""
     rows = []
     if "value" in show:
@@ -110,7 +110,7 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     flows = gradient_flow(graph) if flow else None
     gradient = (lambda v: flows.adjoints.get(id(v))) if flow else (lambda v: v.grad)
     for v in graph.values:
-        scene.rows[id(v)] = value_rows(graph, v, show, gradient, tangents)
+        scene.rows[id(v)] = value_rows(v, show, gradient, tangents)
 
     styles = []
     if flow:
@@ -132,8 +132,8 @@ def _flow_style(graph, flows, scene):
     norms = edge_norms(flows)
     out_norms = {id(op): gradient_norm(flows.adjoints[id(op.out)]) for op in graph.ops
                  if id(op.out) in flows.adjoints}
-    colors = FlowColors(list(norms.values()) + list(out_norms.values()))
     everything = list(norms.values()) + list(out_norms.values())
+    colors = FlowColors(everything)
     scene.legend_extra = colorbar_rows(colors.colorbar(), any(colors.vanishing(n) for n in everything),
                                        any(colors.exploding(n) for n in everything))
 

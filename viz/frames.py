@@ -18,7 +18,7 @@ import minigrad as mg
 
 from . import style
 from .graph import read_graph
-from .labels import Row, escape, gradient_text, number, op_symbol, value_text
+from .labels import Row, escape, gradient_text, op_symbol, value_text
 from .rendering import pipe, require_dot, write_atomic
 from .scene import Scene, to_digraph
 
@@ -68,8 +68,8 @@ def _forward_frames(table, graph) -> list:
         scene = _scene(graph, _forward_title(k, group, directions))
         for v in graph.values:
             row = done.get(id(v))
-            if graph.kind(v) == "constant":
-                scene.rows[id(v)] = [Row("value", value_text(v))]
+            if row is None and v._op is None:
+                scene.rows[id(v)] = [Row("value", value_text(v))] + [Row(f"∂/∂{d}", "0") for d in directions]
             elif row is None:
                 scene.rows[id(v)] = [Row("value", "?", "pending")] + \
                     [Row(f"∂/∂{d}", "?", "pending") for d in directions]
@@ -98,25 +98,23 @@ def _forward_title(k, group, directions) -> str:
 def _reverse_frames(table, graph) -> list:
     root = graph.name(table.output)
     contributions = _edge_contributions(table, graph)
-    adjoint, frames = {}, []
+    adjoints = {id(r.node): r.adjoint for r in table.reverse_rows}
+    frames = []
     for k, row in enumerate(table.reverse_rows):
         scene = _scene(graph, _reverse_title(k, row, root))
         processed = {id(r.node) for r in table.reverse_rows[:k + 1]}
-        adjoint[id(row.node)] = row.adjoint
         partial = _partial_sums(table, k, contributions)
         for v in graph.values:
-            rows = [Row("value", value_text(v))]
             label = f"∂{root}/∂{graph.name(v)}"
-            if graph.kind(v) != "constant":
-                if id(v) == id(row.node):
-                    rows.append(Row(label, _short(row.adjoint), "new"))
-                elif id(v) in processed:
-                    rows.append(Row(label, _short(adjoint[id(v)])))
-                elif id(v) in partial:
-                    rows.append(Row(label, _short(partial[id(v)]) + " …", "pending"))
-                else:
-                    rows.append(Row(label, "?", "pending"))
-            scene.rows[id(v)] = rows
+            if id(v) == id(row.node):
+                adjoint = Row(label, _short(row.adjoint), "new")
+            elif id(v) in processed:
+                adjoint = Row(label, _short(adjoints[id(v)]))
+            elif id(v) in partial:
+                adjoint = Row(label, _short(partial[id(v)]) + " …", "pending")
+            else:
+                adjoint = Row(label, "?", "pending")
+            scene.rows[id(v)] = [Row("value", value_text(v)), adjoint]
         op = row.node._op if row.contributions else None
         scene.highlight = {id(row.node)} | ({id(op)} if op is not None else set())
         scene.edge_style = _reverse_edge_style(table, k, contributions)
@@ -153,10 +151,11 @@ def _partial_sums(table, k, contributions) -> dict:
 
 
 def _contribution_lines(c) -> list:
-    """upstream × local = downstream, on two lines (tensors: the downstream gradient only)."""
+    """upstream × local = downstream, on two lines (only the downstream gradient when ``mg.trace`` has
+    no local derivative: a non-scalar node)."""
     if c.local is None:
         return [f"→ {gradient_text(c.downstream)}"]
-    return [f"{number(c.upstream.data)} × {number(c.local.data)}", f"= {number(c.downstream.data)}"]
+    return [f"{gradient_text(c.upstream)} × {gradient_text(c.local)}", f"= {gradient_text(c.downstream)}"]
 
 
 def _reverse_edge_style(table, k, contributions):

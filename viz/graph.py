@@ -5,7 +5,7 @@
     graph.ops                      # log, ·, √, +       (in the order their outputs are computed)
 
 Each value node gets a display name (its ``.name``, a parameter's dotted name, "output" for an unnamed
-root, or v1, v2, ... like ``mg.trace``) and a kind: output (a root), intermediate (made by an op),
+root, or v1, v2, ... in evaluation order, as ``mg.trace`` numbers them when only the inputs are named) and a kind: output (a root), intermediate (made by an op),
 parameter (an nn.Parameter), input (any other leaf: variables, and data such as a batch of images,
 named "input" when unnamed) or constant (an unnamed number that an op lifted, such as the 2 in
 ``x * 2``).

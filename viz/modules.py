@@ -50,8 +50,6 @@ def _module_scope(op, roots) -> tuple:
 
 def layout(graph: Graph, depth: int | None = None, model=None) -> ModuleLayout:
     """Clusters (and, with ``depth``, folded blocks) for the ops and values of ``graph``."""
-    if depth is not None and (not isinstance(depth, int) or depth < 1):
-        raise ValueError(f"viz: depth must be a positive int (1 folds top-level modules) or None, got {depth!r}")
     named = dict(model.named_modules()) if model is not None else {}
     roots = _root_names([op.scope for op in graph.ops], model)
     result = ModuleLayout(class_names={n: type(m).__name__ for n, m in named.items() if n})

@@ -175,11 +175,12 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     for path in list(members):
         for k in range(len(path)):
             children.setdefault(path[:k], set()).add(path[:k + 1])
+    first_member = _first_position(members)
 
     def emit(sub, path):
         for node_id, attrs in members.get(path, []):
             sub.node(node_id, **attrs)
-        for child in sorted(children.get(path, ()), key=_first_position(members, children)):
+        for child in sorted(children.get(path, ()), key=first_member):
             with sub.subgraph(name=f"cluster_{_safe(child[-1])}") as c:
                 label = child[-1]
                 if lay is not None and lay.class_names.get(label):
@@ -230,7 +231,7 @@ def _wrap(dot, nodes, edges, width: int):
             dot.edge(upper, lower, style="invis")
 
 
-def _first_position(members, children):
+def _first_position(members):
     """Sort clusters by where their first member was recorded, so they appear in computation order."""
     order = {}
     position = 0

@@ -117,7 +117,7 @@ def test_op_nodes_show_their_symbol(build, symbol, svg):
     assert symbol in ops
 
 
-def test_unnamed_nodes_are_numbered_like_trace(svg):
+def test_unnamed_nodes_are_numbered_like_trace_when_only_inputs_are_named(svg):
     x = mg.Scalar(2.0, name="x")
     names = sorted(svg(viz.draw((x.exp() * x).sin())).by_name())
     table = mg.trace(lambda x: (x.exp() * x).sin(), mg.Scalar(2.0, name="x"))

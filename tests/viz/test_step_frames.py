@@ -73,6 +73,16 @@ def test_frames_keep_one_layout(frames, svg, mode):
     assert all(p == positions[0] for p in positions)
 
 
+def test_tensor_functions_step_too(svg):
+    w = mg.tensor([1.0, -2.0, 0.5], name="w")
+    fn = lambda w: ((w * w).sum() * 2).named("loss")  # noqa: E731
+    forward, reverse = (viz.steps(fn, w, mode=m) for m in ("forward", "reverse"))
+    assert len(forward) == 4 and len(reverse) == 4   # w, w·w, Σ, loss
+    last = svg(reverse[-1]).by_name()
+    assert last["w"].row("∂loss/∂w") == "[4, -8, 2]"   # 2 · 2w
+    assert svg(forward[-1]).by_name()["loss"].row("value") == "10.5"
+
+
 def test_steps_rejects_an_unknown_mode(lecture_fn):
     with pytest.raises(ValueError, match="forward' or 'reverse"):
         viz.steps(lecture_fn, mg.Scalar(3.0), mg.Scalar(2.0), mode="sideways")
