@@ -92,9 +92,9 @@ def from_cuda_array(obj, dtype=None):
     interface = obj.__cuda_array_interface__
     if interface.get("mask") is not None:
         raise ValueError("from_cuda_array: masked arrays (a 'mask' in __cuda_array_interface__) are not supported")
-    a = _HostBuffer.wrap(interface) if SIMULATED else cuda.as_cuda_array(obj)
+    a = _HostBuffer.wrap(interface, obj) if SIMULATED else cuda.as_cuda_array(obj)
     if not a.is_c_contiguous():
-        a = _contiguous_copy(interface)
+        a = _contiguous_copy(interface, obj)
     return a if dtype is None else astype(a, dtype)
 
 
@@ -106,17 +106,19 @@ def cuda_array_interface(a):
 
 
 class _HostBuffer:
-    """The simulator's stand-in for foreign device memory: an interface whose pointer is host memory."""
+    """The simulator's stand-in for foreign device memory: an interface whose pointer is host memory
+    (kept alive by holding its owner)."""
 
-    def __init__(self, interface):
+    def __init__(self, interface, owner):
         self.__array_interface__ = {k: v for k, v in interface.items() if k not in ("stream", "mask")}
+        self.owner = owner
 
     @classmethod
-    def wrap(cls, interface):
-        return cuda.devicearray.FakeCUDAArray(np.asarray(cls(interface)))
+    def wrap(cls, interface, owner):
+        return cuda.devicearray.FakeCUDAArray(np.asarray(cls(interface, owner)))
 
 
-def _contiguous_copy(interface):
+def _contiguous_copy(interface, owner):
     """A C-contiguous copy of the strided array an interface describes, read through a flat view of the
     whole memory span it covers."""
     dtype, shape = np.dtype(interface["typestr"]), tuple(interface["shape"])
@@ -126,8 +128,8 @@ def _contiguous_copy(interface):
     pointer = interface["data"][0] + low * dtype.itemsize
     span = {"shape": (high - low + 1,), "typestr": interface["typestr"], "data": (pointer, False),
             "strides": None, "version": 3}
-    holder = type("Span", (), {"__cuda_array_interface__": span})()
-    buffer = _HostBuffer.wrap(span) if SIMULATED else cuda.as_cuda_array(holder)
+    holder = type("Span", (), {"__cuda_array_interface__": span, "owner": owner})()
+    buffer = _HostBuffer.wrap(span, owner) if SIMULATED else cuda.as_cuda_array(holder)
     return sh.gather_strided(buffer, -low, shape, strides)
 
 
@@ -235,6 +237,8 @@ def broadcast_to(a, shape):
 
 def concatenate(arrays, axis=0):
     arrays = [asarray(a) for a in arrays]
+    dtype = np.result_type(*[a.dtype for a in arrays])
+    arrays = [astype(a, dtype) for a in arrays]
     if axis is None:
         return sh.concatenate([reshape(a, (-1,)) for a in arrays], 0)
     return sh.concatenate(arrays, axis)

@@ -14,6 +14,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.backend import cuda as backend
+from minigrad.nn import functional as F
 
 torch = pytest.importorskip("torch")
 
@@ -155,6 +156,21 @@ def test_op_values_and_gradients_match_torch(case, device):
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@needs_cuda
+def test_forward_mode_and_second_order_match_cpu():
+    """jvp through conv, max-pool (whose tangent gathers at the argmax) and tanh; hvp = forward over reverse."""
+    x, w, v, m, u = _inputs([(1, 2, 4, 4), (2, 2, 3, 3), (1, 2, 4, 4), (3, 3), (3,)])
+    results = {}
+    for device in ("cpu", "cuda"):
+        X, W, V, M, U = (mg.tensor(a, device=device) for a in (x, w, v, m, u))
+        out, tangent = mg.jvp(lambda x: F.max_pool2d(F.conv2d(x, W, padding=1).tanh(), 2), (X,), (V,))
+        gradient, hv = mg.hvp(lambda y: (M @ y).tanh().sum() * (y * y).sum(), (U,), (U * 2,))
+        assert tangent.device == hv.device == device
+        results[device] = [t.numpy() for t in (out, tangent, gradient, hv)]
+    for got, want in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 # ---- results without gradients: comparisons, argmax, casts, in-place updates ------------------------
 @needs_cuda
 def test_constants_and_casts_match_cpu():
@@ -162,7 +178,8 @@ def test_constants_and_casts_match_cpu():
     cpu, gpu = mg.tensor(x), mg.tensor(x, device="cuda")
     for f in (lambda t: t > 0.1, lambda t: (t > 0) & (t < 1), lambda t: (t < -1) | ~(t < 1),
               lambda t: t.argmax(1), lambda t: t.argmax(), lambda t: t.sign(), lambda t: t == t[0],
-              lambda t: t.long(), lambda t: t.double() / 3, lambda t: t.argmin(0, keepdims=True)):
+              lambda t: t.long(), lambda t: t.double() / 3, lambda t: t.argmin(0, keepdims=True),
+              lambda t: mg.concat([t, t.double()], 1), lambda t: t.long() / 2, lambda t: t.long().exp()):
         got, want = f(gpu), f(cpu)
         assert got.device == "cuda" and got.dtype == want.dtype
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
@@ -288,6 +305,21 @@ def test_non_contiguous_foreign_arrays_are_copied_into_c_order():
                             data=(interface["data"][0] + 12, False))
     np.testing.assert_array_equal(mg.tensor(_foreign(transposed)).numpy(), data.T)
     np.testing.assert_array_equal(mg.tensor(_foreign(reversed_columns)).numpy(), data[:, 3::-2])
+
+
+@pytest.mark.cuda
+@needs_real_gpu
+def test_torch_cuda_tensors_are_wrapped_without_copying():
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch here has no CUDA")
+    source = torch.arange(12, dtype=torch.float32, device="cuda").reshape(3, 4)
+    t = mg.tensor(source)
+    source.add_(1)
+    torch.cuda.synchronize()
+    np.testing.assert_array_equal(t.numpy(), np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    back = torch.as_tensor(t, device="cuda")
+    assert back.data_ptr() == source.data_ptr()
+    np.testing.assert_array_equal(mg.tensor(source.T).numpy(), source.T.cpu().numpy())
 
 
 # ---- without a GPU --------------------------------------------------------------------------------
