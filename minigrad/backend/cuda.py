@@ -210,10 +210,11 @@ def matmul(a, b):
 
 
 def _batched(x, batch):
-    """x as a 3-D (batch, rows, cols) array, or 2-D when it has no batch axes (the GEMM broadcasts it)."""
-    if x.ndim == 2:
-        return x
-    return reshape(broadcast_to(x, batch + tuple(x.shape[-2:])), (-1,) + tuple(x.shape[-2:]))
+    """x as a 3-D (batch, rows, cols) array, or 2-D when it holds one matrix (the GEMM broadcasts that)."""
+    matrix = tuple(x.shape[-2:])
+    if x.size == int(np.prod(matrix, dtype=np.int64)):
+        return reshape(x, matrix)
+    return reshape(broadcast_to(x, batch + matrix), (-1,) + matrix)
 
 
 def reshape(a, shape):

@@ -105,6 +105,7 @@ CASES = {
     "matmul_2d": ([(3, 4), (4, 2)], lambda x, y: x @ y),
     "matmul_batched": ([(2, 3, 4), (4, 2)], lambda x, y: x @ y),
     "matmul_broadcast": ([(2, 1, 2, 3), (3, 3, 2)], lambda x, y: x @ y),
+    "matmul_batch_of_one": ([(2, 3, 4), (1, 4, 2)], lambda x, y: x @ y),
     "matmul_vectors": ([(3,), (3, 2), (2,)], lambda u, a, v: (u @ a) * (a @ v).sum() + u @ u),
     "reshape_permute": ([(2, 3, 4)], lambda x: x.reshape(4, -1).T.reshape(3, 2, 4).permute(2, 0, 1) * 2),
     "expand_squeeze": ([(2, 1, 3)], lambda x: x.expand(2, 4, 3) + x.squeeze(1).unsqueeze(1)
