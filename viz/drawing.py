@@ -15,7 +15,7 @@ from .flow import FlowColors, edge_norms, gradient_flow
 from .graph import read_graph
 from .labels import Row, gradient_norm, gradient_text, number, value_text
 from .modules import layout
-from .scene import Scene, colorbar_rows, count_elements, to_digraph
+from .scene import Scene, colorbar_rows, count_elements, edge_groups, to_digraph
 
 SHOW = ("value", "grad", "tangent")
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -129,22 +129,26 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
 
 
 def _flow_style(graph, flows, scene):
+    """Edge colours on one log scale over the drawn edges (a folded edge shows its largest gradient)."""
     norms = edge_norms(flows)
     out_norms = {id(op): gradient_norm(flows.adjoints[id(op.out)]) for op in graph.ops
                  if id(op.out) in flows.adjoints}
-    everything = list(norms.values()) + list(out_norms.values())
-    colors = FlowColors(everything)
-    scene.legend_extra = colorbar_rows(colors.colorbar(), any(colors.vanishing(n) for n in everything),
-                                       any(colors.exploding(n) for n in everything))
 
     def norm_of(key):
         return norms.get((id(key[1]), key[2])) if key[0] == "in" else out_norms.get(id(key[1]))
 
-    def edge_style(keys):
+    def largest(keys):
         found = [n for n in map(norm_of, keys) if n is not None]
-        if not found:
-            return dict(color=style.NO_GRADIENT_EDGE, style="dotted")
-        return colors.edge_attrs(max(found))
+        return max(found) if found else None
+
+    drawn = [n for n in map(largest, edge_groups(scene).values()) if n is not None]
+    colors = FlowColors(drawn)
+    scene.legend_extra = colorbar_rows(colors.colorbar(), any(map(colors.vanishing, drawn)),
+                                       any(map(colors.exploding, drawn)))
+
+    def edge_style(keys):
+        n = largest(keys)
+        return dict(color=style.NO_GRADIENT_EDGE, style="dotted") if n is None else colors.edge_attrs(n)
 
     return edge_style
 

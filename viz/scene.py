@@ -127,8 +127,10 @@ def _title(scene) -> str:
             f'<FONT POINT-SIZE="{style.FONT_SIZE + 2}">{escape(scene.title)}</FONT></TD></TR></TABLE>>')
 
 
-def _edges(scene, ids):
-    """(tail id, head id) -> the graph edges drawn as it, in drawing order."""
+def edge_groups(scene: Scene) -> dict:
+    """(tail id, head id) -> the graph edges drawn as that one edge, in drawing order. An edge of the graph
+    is ("in", op, i), input i flowing into op, or ("out", op), op producing its output."""
+    ids = _Ids(scene)
     edges = {}
     for op in scene.graph.ops:
         head = ids.of_op(op)
@@ -191,7 +193,7 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
                 emit(c, child)
 
     emit(dot, ())
-    edges = _edges(scene, ids)
+    edges = edge_groups(scene)
     for (tail, head), keys in edges.items():
         attrs = scene.edge_style(keys) if scene.edge_style else {}
         dot.edge(tail, head, **attrs)

@@ -93,3 +93,17 @@ def test_edges_that_carry_no_gradient_are_dotted(svg):
     names = {node_id: node.texts[0] for node_id, node in drawing.nodes.items()}
     constant_edge = next(e for e in drawing.edges if names[e.tail] == "k")
     assert constant_edge.dashed and constant_edge.stroke == viz.style.NO_GRADIENT_EDGE
+
+
+def test_folded_drawings_scale_colours_over_the_edges_they_show(svg):
+    from minigrad import nn
+    model = nn.Sequential(nn.Linear(4, 4), nn.Sigmoid(), nn.Linear(4, 1))
+    loss = (model(mg.randn(8, 4)) * 100.0).mean()
+    shown = svg(viz.draw(loss, flow=True, modules=model, depth=1))
+    scale = shown.nodes["legend"].texts
+    low, high = [t for t in scale[scale.index("gradient norm along edges (log scale)") + 1:] if "█" not in t]
+    # the largest drawn edge carries ∂loss/∂(model output) = 100/8 in each of 8 rows; inside the folded
+    # Linear layers, ∂loss/∂bias = 100 is larger but not drawn
+    assert float(high) == pytest.approx(12.5 * np.sqrt(8), rel=0.02)
+    hidden = max(np.linalg.norm(g.numpy()) for g in gradient_flow(read_graph(loss)).edges.values())
+    assert hidden >= 100 * (1 - 1e-6)
