@@ -1,12 +1,15 @@
 """viz.draw on Scalar and Tensor graphs: the nodes of the lecture's slide, and the numbers in their labels
 (rendered to SVG by dot and read back), checked against the lecture's values computed with math."""
 import math
+import shutil
 
 import numpy as np
 import pytest
 
 import minigrad as mg
 import viz
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
 def approx(text, expected):

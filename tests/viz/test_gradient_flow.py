@@ -1,5 +1,7 @@
 """Gradient flow: the gradient along every edge (our own reverse pass, no backward needed) against
 the lecture's numbers and against backward(); colours ordered by norm on viridis; alarms marked."""
+import shutil
+
 import matplotlib
 import matplotlib.colors
 import numpy as np
@@ -9,6 +11,8 @@ import minigrad as mg
 import viz
 from viz.flow import gradient_flow
 from viz.graph import read_graph
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 VIRIDIS = np.array([matplotlib.colors.to_rgb(c) for c in matplotlib.colormaps["viridis"](np.linspace(0, 1, 256))])
 

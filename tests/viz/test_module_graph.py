@@ -1,12 +1,16 @@
 """Module clusters and folding: ops grouped by the nn.Module that recorded them; ``depth`` folds a module
 into one node with its class, parameter count and output shape (counts checked against the layer
 formulas: Linear in·out + out, 3×3 conv c_in·c_out·9, BatchNorm 2·c)."""
+import shutil
+
 import numpy as np
 import pytest
 
 import minigrad as mg
 import viz
 from minigrad import nn
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
 class Block(nn.Module):

@@ -8,6 +8,8 @@ import pytest
 import viz
 import viz.rendering as rendering
 
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+
 MAGIC = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF", "gv": b"digraph"}
 
 

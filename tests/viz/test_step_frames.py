@@ -3,12 +3,15 @@ a, b, c, f with their tangents), reverse mode one frame per node with upstream Ã
 frames keep one layout; save_steps writes PDF pages, GIF frames and PNG sequences atomically."""
 import os
 import re
+import shutil
 
 import pytest
 from PIL import Image
 
 import minigrad as mg
 import viz
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """``python -m viz``: graphs from scripts (module-level result, last returned graph, --fn) and from models."""
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from viz.__main__ import main
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
 ROOT = Path(__file__).resolve().parents[2]
 
