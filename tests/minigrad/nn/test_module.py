@@ -242,3 +242,38 @@ def test_parameter_is_a_float32_leaf_that_requires_grad():
     assert repr(p).startswith("Parameter containing:\ntensor(")
     q = nn.Parameter(mg.zeros(2, dtype=mg.float64), requires_grad=False)
     assert q.dtype == np.float64 and not q.requires_grad
+
+
+@pytest.mark.parametrize("max_norm, norm_type", [(0.5, 2.0), (100.0, 2.0), (0.1, float("inf")), (1.0, 1.0)])
+def test_clip_grad_norm_matches_torch(max_norm, norm_type, rng):
+    net, tnet = Net(), torch_net()
+    net.load_state_dict(tnet.state_dict())
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in net.parameters()]
+    for p, tp, g in zip(net.parameters(), tnet.parameters(), grads):
+        p.grad, tp.grad = mg.tensor(g), torch.tensor(g)
+    total = nn.utils.clip_grad_norm_(net.parameters(), max_norm, norm_type)
+    total_t = torch.nn.utils.clip_grad_norm_(tnet.parameters(), max_norm, norm_type)
+    assert total.item() == pytest.approx(total_t.item(), rel=1e-5)
+    for p, tp in zip(net.parameters(), tnet.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_clip_grad_norm_rejects_non_finite_norms_when_asked():
+    p = nn.Parameter(np.ones(3, dtype=np.float32))
+    p.grad = mg.tensor([1.0, float("inf"), 0.0])
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is inf"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_parameters_to_vector_and_back():
+    net, tnet = Net(), torch_net()
+    net.load_state_dict(tnet.state_dict())
+    vec = nn.utils.parameters_to_vector(net.parameters())
+    np.testing.assert_array_equal(vec.numpy(), torch.nn.utils.parameters_to_vector(tnet.parameters()).detach().numpy())
+    (vec * vec).sum().backward()  # differentiable: d(Σθ²)/dθ = 2θ
+    np.testing.assert_allclose(net.head[1].weight.grad.numpy(), 2 * net.head[1].weight.numpy())
+    other = Net()
+    nn.utils.vector_to_parameters(vec.detach() * 2, other.parameters())
+    np.testing.assert_allclose(nn.utils.parameters_to_vector(other.parameters()).numpy(), 2 * vec.numpy())
+    with pytest.raises(ValueError, match=f"expected a vector of {vec.size} values"):
+        nn.utils.vector_to_parameters(mg.zeros(3), other.parameters())
