@@ -39,7 +39,8 @@ def small_examples():
 def main():
     shape, params, mult_adds = conv_example()
     print("Input volume 3×32×32; ten 5×5 filters, stride 1, pad 2\n")
-    print(f"output size (32 + 2·2 - 5)/1 + 1 = {output_size(32, 5, 2, 1)}  →  output volume {' × '.join(map(str, shape))}")
+    volume = " × ".join(map(str, shape))
+    print(f"output size (32 + 2·2 - 5)/1 + 1 = {output_size(32, 5, 2, 1)}  →  output volume {volume}")
     print(f"parameters: 10 · (3·5·5 + 1) = {params:,}")
     print(f"multiply-adds: 10·32·32 outputs · 75 = {mult_adds:,}\n")
     nn.summary(nn.Conv2d(3, 10, 5, stride=1, padding=2), (3, 32, 32))

@@ -68,12 +68,9 @@ class Module:
             raise RuntimeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name, keep=params)
-            params[name] = value
+            self.register_parameter(name, value)
         elif isinstance(value, Module):
-            self._forget(name, keep=modules)
-            modules[name] = value
-            value._set_name(f"{self._name}.{name}" if self._name else name)
+            self.add_module(name, value)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} "
@@ -130,6 +127,7 @@ class Module:
             self._non_persistent.add(name)
 
     def add_module(self, name: str, module: Module | None):
+        """Add a child module; it learns its qualified name (and so do its own children)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): expected a Module, got {type(module).__name__}")
         self._forget(name, keep=self._modules)
@@ -153,6 +151,7 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
+        """``forward`` inside ``module_scope(qualified name)`` (the root uses its class name), then the hooks."""
         with autodiff.module_scope(self._name or type(self).__name__):
             out = self.forward(*args, **kwargs)
         for hook in tuple(self._forward_hooks.values()):

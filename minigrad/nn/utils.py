@@ -68,7 +68,8 @@ def fuse_conv_bn(model, inplace: bool = False):
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
-    """Scale all gradients by min(1, max_norm/(‖g‖ + 1e-6)), ‖g‖ the norm of all of them joined; returns ‖g‖."""
+    """Scale all gradients by min(1, max_norm/(‖g‖ + 1e-6)), ‖g‖ the norm of all of them joined;
+    returns ‖g‖."""
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     grads = [p.grad for p in parameters if p.grad is not None]

@@ -1,7 +1,8 @@
-"""RMSprop, exactly as torch.optim.RMSprop (written with in-place tensor operations):
+"""RMSprop, exactly as torch.optim.RMSprop (in-place tensor operations); learning rate η, smoothing α:
 
-    g ← ∇ + λθ;   s ← αs + (1 - α)g²;   ḡ ← αḡ + (1 - α)g and d = √(s - ḡ²) + ε (centered), else d = √s + ε
-    b ← μb + g/d and θ ← θ - αb (momentum), else θ ← θ - α·g/d   (the lr α, the smoothing constant α)
+    g ← ∇ + λθ;   s ← αs + (1 - α)g²
+    d = √(s - ḡ²) + ε with ḡ ← αḡ + (1 - α)g (centered), else d = √s + ε
+    b ← μb + g/d and θ ← θ - ηb (momentum μ > 0), else θ ← θ - η·g/d
 """
 from __future__ import annotations
 

@@ -41,7 +41,8 @@ class _ConvNd(Module):
         self.stride = _tuple(stride, n, "stride")
         self.padding = _tuple(padding, n, "padding")
         self.dilation = _tuple(dilation, n, "dilation")
-        self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype, device=device))
+        weight_shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(zeros(*weight_shape, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(zeros(out_channels, dtype=dtype, device=device))
         else:

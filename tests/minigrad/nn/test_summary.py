@@ -1,8 +1,6 @@
 """nn.summary: shapes, parameter counts and multiply-adds against the lecture notes' worked numbers."""
 import numpy as np
-import pytest
 
-import minigrad as mg
 from minigrad import models, nn
 
 
