@@ -5,12 +5,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path):
     """Yield a binary file open on a temporary file beside `path`.
 
-    On leaving the block the file is flushed to disk, made readable by all (0644, not
-    mkstemp's 0600) and renamed to `path`; if the block raises, the temporary file is
+    On leaving the block the file is flushed to disk, given the permissions of a normal new file
+    (0666 less the umask, not mkstemp's 0600) and renamed to `path`; if the block raises, the temporary file is
     deleted and `path` is left as it was.
     """
     path = Path(path)
@@ -22,7 +28,7 @@ def atomic_write(path):
             yield file
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -6,7 +6,8 @@ Graphviz; ``viz.plot_history`` uses it too.
 from __future__ import annotations
 
 import os
-import tempfile
+
+from .atomic import atomic_write
 
 
 def plot_curves(history, path=None):
@@ -35,16 +36,7 @@ def plot_curves(history, path=None):
 def save_figure(fig, path, dpi=120):
     """fig.savefig to a temporary file in the same folder, then rename: never a half-written picture."""
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=dpi)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    fmt = os.path.splitext(path)[1].lstrip(".") or "png"
+    with atomic_write(path) as f:
+        fig.savefig(f, format=fmt, dpi=dpi)
     return path

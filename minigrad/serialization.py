@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from .atomic import atomic_write
 
 _ARRAY = "__array__"
 
@@ -53,19 +54,8 @@ def save(obj, path) -> str:
     path = os.fspath(path)
     arrays = {}
     structure = json.dumps(_flatten(obj, arrays))
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, __structure__=np.frombuffer(structure.encode(), dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, __structure__=np.frombuffer(structure.encode(), dtype=np.uint8), **arrays)
     return path
 
 

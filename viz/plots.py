@@ -4,7 +4,6 @@ pyplot, so nothing pops up and no global state changes) and writes it atomically
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 
@@ -12,21 +11,10 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from minigrad import autodiff, nn
-from minigrad.curves import plot_curves
-
-from .rendering import write_atomic
+from minigrad.curves import plot_curves, save_figure
 
 ACTIVATIONS = (nn.ReLU, nn.LeakyReLU, nn.ELU, nn.PReLU, nn.Sigmoid, nn.Tanh)
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc")
-
-
-def save_figure(fig: Figure, path, dpi: int = 120) -> str:
-    """Save ``fig`` in the format its suffix names (png, svg, pdf), atomically; returns the path."""
-    fmt = os.path.splitext(os.fspath(path))[1].lstrip(".").lower() or "png"
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=dpi)
-    write_atomic(path, buffer.getvalue())
-    return os.fspath(path)
 
 
 def _finish(fig: Figure, path) -> Figure:

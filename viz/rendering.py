@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 
 import graphviz
+
+from minigrad.atomic import atomic_write
 
 FORMATS = ("svg", "png", "pdf", "gv")
 
@@ -34,26 +35,10 @@ class Digraph(graphviz.Digraph):
         return super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_atomic(path, data: bytes):
     """Write ``data`` to a temporary file next to ``path``, then rename it over ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 def pipe(graph: graphviz.Digraph, fmt: str, dpi: int | None = None) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .errors import ChecksumError, DownloadError
 
 MIRRORS = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .datasets import MNIST, SAMPLE_FILE
 from .download import file_digest
 
