@@ -4,9 +4,13 @@ Shapes: x (N, C, H, W), weight (Cout, C/groups, kh, kw), y (N, Cout, OH, OW) and
 cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds x[n, c, oh sh - ph + i dh, ow sw - pw + j dw]
 (zero outside the image), so that y[n] = weight.reshape(Cout, -1) @ cols[n].
 The batch is processed in chunks whose column buffer stays inside the L3 cache.
+
+im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
+worker threads busy-wait for about 0.1 s after every call, so a parallel Numba loop placed between
+two GEMMs fights them for the cores and ran 2-10 times slower (benchmarks/kernels_cpu.py).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
 
@@ -42,56 +46,61 @@ def _valid_outputs(offset, stride, size, count):
     return min(lo, hi), hi
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
-    """cols[n, r] = the (OH, OW) image seen by row r = c kh kw + i kw + j, for channels c0, c0 + 1, ..."""
-    batch, rows = cols.shape[0], cols.shape[1]
+    """cols[n, r] = the (OH, OW) image seen by row r = c kh kw + i kw + j, for channels c0, c0 + 1, ...
+
+    The innermost indices are unsigned: Numba then skips its negative-index test and the copies vectorise.
+    """
+    batch, rows, length = cols.shape
     height, width = x.shape[2], x.shape[3]
-    for task in prange(batch * rows):
+    for task in range(batch * rows):
         n = task // rows
         r = task - n * rows
         c = c0 + r // (kh * kw)
         i = (r // kw) % kh
         j = r % kw
-        col_offset = j * dw - pw
-        lo, hi = _valid_outputs(col_offset, sw, width, out_w)
-        for oh in range(out_h):
-            ih = oh * sh - ph + i * dh
+        row_offset, col_offset = i * dh - ph, j * dw - pw
+        oh_lo, oh_hi = _valid_outputs(row_offset, sh, height, out_h)
+        ow_lo, ow_hi = _valid_outputs(col_offset, sw, width, out_w)
+        for t in range(uint64(oh_lo * out_w)):
+            cols[n, r, t] = 0
+        for oh in range(oh_lo, oh_hi):
+            ih = oh * sh + row_offset
             start = oh * out_w
-            if ih < 0 or ih >= height:
-                for ow in range(out_w):
-                    cols[n, r, start + ow] = 0
-            else:
-                for ow in range(lo):
-                    cols[n, r, start + ow] = 0
-                for ow in range(lo, hi):
-                    cols[n, r, start + ow] = x[n, c, ih, ow * sw + col_offset]
-                for ow in range(hi, out_w):
-                    cols[n, r, start + ow] = 0
+            for t in range(uint64(start), uint64(start + ow_lo)):
+                cols[n, r, t] = 0
+            first_out, first_in = uint64(start + ow_lo), uint64(ow_lo * sw + col_offset)
+            for t in range(uint64(ow_hi - ow_lo)):
+                cols[n, r, first_out + t] = x[n, c, ih, first_in + t * uint64(sw)]
+            for t in range(uint64(start + ow_hi), uint64(start + out_w)):
+                cols[n, r, t] = 0
+        for t in range(uint64(oh_hi * out_w), uint64(length)):
+            cols[n, r, t] = 0
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True)
 def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
-    """dx[n, c0 + c] = the sum of the rows of cols[n] for channel c, each added back where it was read."""
+    """dx[n, c0 + c] = the sum of the rows of cols[n] for channel c, each added back where im2col read it."""
     batch, channels = cols.shape[0], cols.shape[1] // (kh * kw)
     height, width = dx.shape[2], dx.shape[3]
-    for task in prange(batch * channels):
+    for task in range(batch * channels):
         n = task // channels
         c = task - n * channels
         for ih in range(height):
-            for iw in range(width):
-                dx[n, c0 + c, ih, iw] = 0
+            for t in range(uint64(width)):
+                dx[n, c0 + c, ih, t] = 0
         for i in range(kh):
             for j in range(kw):
                 r = (c * kh + i) * kw + j
-                col_offset = j * dw - pw
-                lo, hi = _valid_outputs(col_offset, sw, width, out_w)
-                for oh in range(out_h):
-                    ih = oh * sh - ph + i * dh
-                    if 0 <= ih < height:
-                        start = oh * out_w
-                        for ow in range(lo, hi):
-                            dx[n, c0 + c, ih, ow * sw + col_offset] += cols[n, r, start + ow]
+                row_offset, col_offset = i * dh - ph, j * dw - pw
+                oh_lo, oh_hi = _valid_outputs(row_offset, sh, height, out_h)
+                ow_lo, ow_hi = _valid_outputs(col_offset, sw, width, out_w)
+                for oh in range(oh_lo, oh_hi):
+                    ih = oh * sh + row_offset
+                    first_out, first_in = uint64(oh * out_w + ow_lo), uint64(ow_lo * sw + col_offset)
+                    for t in range(uint64(ow_hi - ow_lo)):
+                        dx[n, c0 + c, ih, first_in + t * uint64(sw)] += cols[n, r, first_out + t]
 
 
 def im2col(x, kernel_size, stride, padding, dilation):

@@ -2,8 +2,6 @@
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-
 KERNEL_TOLERANCES = {
     np.dtype("float32"): dict(rtol=2e-5, atol=2e-5),
     np.dtype("float64"): dict(rtol=1e-10, atol=1e-10),
@@ -24,6 +22,8 @@ def random(rng):
 @pytest.fixture
 def torch64():
     """``torch64(array, requires_grad=False)``: a float64 torch copy of a NumPy array (the oracle's input)."""
+    torch = pytest.importorskip("torch")
+
     def convert(array, requires_grad=False):
         return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
     return convert
