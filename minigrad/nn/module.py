@@ -299,7 +299,7 @@ class Module:
                 parts.append(f"missing keys: {', '.join(missing)}")
             if unexpected:
                 parts.append(f"unexpected keys: {', '.join(unexpected)}")
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
         values = {}
         for key, target in targets.items():
             if key not in state_dict:

@@ -23,7 +23,7 @@ class LRScheduler:
             if last_epoch == -1:
                 group.setdefault("initial_lr", group["lr"])
             elif "initial_lr" not in group:
-                raise KeyError("resuming a schedule (last_epoch != -1) needs 'initial_lr' in every parameter group")
+                raise ValueError("resuming a schedule (last_epoch != -1) needs 'initial_lr' in every parameter group")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self.step()
