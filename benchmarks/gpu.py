@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import minigrad as mg  # noqa: E402
 from minigrad import backend as backends, nn as mg_nn  # noqa: E402
+from minigrad.atomic import atomic_write  # noqa: E402
 from minigrad.models.lenet import LeNet5  # noqa: E402
 from minigrad.models.resnet import ResNet18  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
@@ -295,14 +294,6 @@ def table(setup, rows) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -320,7 +311,8 @@ def main(argv=None):
     report = table(setup, rows)
     print(report, end="")
     if args.out:
-        write_atomically(args.out, report)
+        with atomic_write(args.out) as f:
+            f.write(report.encode())
     if failed:
         raise SystemExit(f"benchmarks/gpu.py: minigrad and PyTorch disagree beyond {CHECK_TOLERANCE:g} on: "
                          + ", ".join(failed))
