@@ -21,7 +21,13 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+THREADS = 2
+# Three thread pools share 2 cores (PyTorch's OpenMP, Numba's, OpenBLAS's): an idle pool must sleep, not spin
+# on the cores the other library is using (spinning pools made either side up to 40× slower here).
+THREAD_ENV = {"NUMBA_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS), "OMP_WAIT_POLICY": "PASSIVE",
+              "OPENBLAS_THREAD_TIMEOUT": "4"}
+for _key, _value in THREAD_ENV.items():
+    os.environ.setdefault(_key, _value)
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -30,8 +36,6 @@ import torch  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import minigrad as mg  # noqa: E402
 import minigrad.nn.functional as F  # noqa: E402
-
-THREADS = 2
 
 
 # ---- the workloads: each builder returns a no-argument function running one step -----------------
@@ -128,10 +132,14 @@ def table(results):
 
 def write_atomic(path, text):
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 def profile(pairs, seconds=2.0, top=25):
@@ -147,7 +155,7 @@ def profile(pairs, seconds=2.0, top=25):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15, help="timed samples per entry (the median is kept)")
+    parser.add_argument("--repeats", type=int, default=21, help="timed samples per entry (the median is kept)")
     parser.add_argument("--out", help="also write the Markdown table to this file")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the minigrad side and exit")
     args = parser.parse_args(argv)
@@ -161,8 +169,9 @@ def main(argv=None):
         profile(pairs)
         return
     results = {name: compare(mg_fn, torch_fn, args.repeats) for name, (mg_fn, torch_fn) in pairs.items()}
-    text = (f"CPU, {THREADS} threads (torch.set_num_threads, Numba), float32; median of {args.repeats} samples "
-            f"after warm-up\n\n{table(results)}\n")
+    settings = ", ".join(f"{k}={os.environ[k]}" for k in THREAD_ENV)
+    text = (f"CPU, {THREADS} threads (torch.set_num_threads, Numba, OpenBLAS; {settings}), float32; median of "
+            f"{args.repeats} samples after warm-up, minigrad and PyTorch alternating\n\n{table(results)}\n")
     print(text)
     if args.out:
         write_atomic(args.out, text)
