@@ -10,11 +10,12 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.backend import cuda as backend
 from minigrad.models.lenet import LeNet5
 from minigrad.models.resnet import BasicBlock, ResNet18
 from minigrad.nn import functional as F
 from minigrad.optim import SGD, Adam
+
+backend = pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
 
 REAL_GPU = not backend.SIMULATED and backend.cuda.is_available()
 pytestmark = pytest.mark.skipif(not (backend.SIMULATED or REAL_GPU),

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.backend import cuda as backend
 from minigrad.nn import functional as F
 
 torch = pytest.importorskip("torch")
+backend = pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
 
 REAL_GPU = not backend.SIMULATED and backend.cuda.is_available()
 needs_real_gpu = pytest.mark.skipif(not REAL_GPU, reason="needs a real CUDA GPU (not the simulator)")
