@@ -7,7 +7,8 @@
 
 Both sides use 2 threads (torch.set_num_threads, NUMBA_NUM_THREADS, OpenBLAS) and float32; every entry is
 the median of repeated timings after warm-up, minigrad and PyTorch alternating so that drift of the
-machine hits both alike. Then the first LeNet-5 training step of a new process, which includes Numba's
+machine hits both alike (idle OpenMP threads wait passively, OMP_WAIT_POLICY=PASSIVE, unless the
+environment says otherwise: spinning pools of the two libraries steal each other's cores). Then the first LeNet-5 training step of a new process, which includes Numba's
 compilation: once with an empty cache (NUMBA_CACHE_DIR pointing to a fresh directory) and once more
 with the cache that run left behind.
 
@@ -34,6 +35,9 @@ from pathlib import Path
 THREADS = 2
 for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, str(THREADS))
+# Idle OpenMP workers sleep instead of spinning: with two libraries' thread pools (and OpenBLAS's) taking
+# turns on two cores, spinning workers of one steal the cores from the other and times jump 3-10×.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -167,7 +171,7 @@ def _seconds(fn):
     return time.perf_counter() - start
 
 
-def compare(mg_fn, torch_fn, repeats, warmup=2):
+def compare(mg_fn, torch_fn, repeats, warmup=3):
     """(minigrad, torch) median seconds per step, timed in alternation after ``warmup`` calls of each."""
     for _ in range(warmup):
         mg_fn(), torch_fn()
@@ -206,7 +210,10 @@ def first_step_times():
     with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         for label in ("cold", "warm"):
-            out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+            out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+            if out.returncode != 0:
+                raise RuntimeError(f"the {label}-cache first-step process failed (exit status {out.returncode}):\n"
+                                   f"{out.stderr[-2000:]}")
             results[label] = json.loads(out.stdout.strip().splitlines()[-1])
     return results
 
@@ -310,8 +317,9 @@ def main(argv=None):
         results.append((key, description, t_mg, t_torch))
         print(f"{description}: minigrad {_ms(t_mg)}, PyTorch {_ms(t_torch)}", file=sys.stderr)
     first = None if args.no_first_step else first_step_times()
-    note = (f"Median of {min(counts)}–{max(counts)} samples per entry after 2 warm-up calls, "
-            "the two libraries alternating.")
+    note = (f"Median of {min(counts)}–{max(counts)} samples per entry after 3 warm-up calls, the two libraries "
+            f"alternating; Numba threading layer {numba.threading_layer()}, "
+            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}.")
     text = report(results, first, note)
     print(text)
     if args.out:
