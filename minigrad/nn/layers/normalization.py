@@ -59,8 +59,9 @@ class _BatchNorm(Module):
             if self.momentum is None:
                 factor = 1.0 / self.num_batches_tracked.item()
         use_batch_stats = self.training or self.running_mean is None
-        keep = not self.training or self.track_running_stats
-        return F.batch_norm(x, self.running_mean if keep else None, self.running_var if keep else None,
+        pass_running = not self.training or self.track_running_stats  # read in eval; updated in training if tracked
+        return F.batch_norm(x, self.running_mean if pass_running else None,
+                            self.running_var if pass_running else None,
                             self.weight, self.bias, use_batch_stats, factor, self.eps)
 
     def extra_repr(self):

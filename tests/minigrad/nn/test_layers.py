@@ -125,6 +125,9 @@ def test_batchnorm_running_statistics_follow_torch_over_steps(momentum, rng):
     np.testing.assert_allclose(layer(mg.tensor(x_np)).numpy(), torch_layer(torch.tensor(x_np)).detach().numpy(),
                                **TOL)
     assert layer.num_batches_tracked.item() == 4
+    layer.reset_running_stats(), torch_layer.reset_running_stats()
+    for key, value in torch_layer.state_dict().items():
+        np.testing.assert_array_equal(layer.state_dict()[key], value.numpy(), err_msg=key)
 
 
 def test_dropout_scales_survivors_and_is_identity_in_eval():
