@@ -72,3 +72,24 @@ def assert_close(tol):
         np.testing.assert_allclose(a, e, **{**tol(coarser), **overrides})
 
     return check
+
+
+def _cuda_status():
+    """(simulated, real_gpu): whether Numba's CUDA simulator is on, and whether a real GPU answers."""
+    try:
+        from numba import cuda
+        from numba.cuda import config as cuda_config
+    except ImportError:
+        return False, False
+    simulated = bool(cuda_config.ENABLE_CUDASIM)
+    return simulated, (not simulated) and cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    """``needs_cuda`` tests run on the simulator or a GPU; ``cuda`` (full-size) tests only on a real GPU."""
+    simulated, real_gpu = _cuda_status()
+    for item in items:
+        if item.get_closest_marker("cuda") and not real_gpu:
+            item.add_marker(pytest.mark.skip(reason="needs a real CUDA GPU (pytest -m cuda on a GPU machine)"))
+        elif item.get_closest_marker("needs_cuda") and not (simulated or real_gpu):
+            item.add_marker(pytest.mark.skip(reason="no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run on the simulator"))

@@ -2,23 +2,12 @@
 simulator, full sizes on a real GPU (pytest -m cuda)."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import batchnorm as cpu
+from kernels.cuda import batchnorm as gpu
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import batchnorm as cpu  # noqa: E402
-from kernels.cuda import batchnorm as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 SHAPES = [(5, 3), (4, 3, 7), (2, 3, 4, 5)]
@@ -75,7 +64,7 @@ def test_errors_name_the_problem():
         gpu.batch_norm_stats(cuda.to_device(np.ones(3, np.float32)))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("shape", [(64, 64, 32, 32), (256, 512), (8, 512, 4, 4)], ids=str)
 def test_batch_norm_full_size_on_gpu(shape, rng):
     _compare(rng, shape, 1e-4)

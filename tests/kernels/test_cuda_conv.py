@@ -2,23 +2,13 @@
 (GEMMs on a 16-thread tile there), full sizes on a real GPU (pytest -m cuda)."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import conv as cpu
+from kernels.cuda import conv as gpu
+from numba.cuda import config
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import conv as cpu  # noqa: E402
-from kernels.cuda import conv as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 SIMULATOR_TILE = (8, 16, 16, 2, 4)
@@ -116,7 +106,7 @@ def test_errors_name_the_problem():
         gpu.im2col(np.ones((1, 1, 3, 3), np.float32), 1, 1, 0, 1)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups, bias", [
     ((64, 64, 32, 32), (64, 64, 3, 3), 1, 1, 1, 1, True),
     ((32, 128, 16, 16), (256, 128, 3, 3), 2, 1, 1, 1, False),

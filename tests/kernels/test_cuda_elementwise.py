@@ -3,24 +3,12 @@ CUDA simulator (NUMBA_ENABLE_CUDASIM=1, as `make test` sets), full sizes on a re
 (pytest -m cuda)."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu.elementwise import erf as cpu_erf
+from kernels.cuda import elementwise as ew
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu.elementwise import erf as cpu_erf  # noqa: E402
-from kernels.cuda import elementwise as ew  # noqa: E402
-
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 def _sigmoid(x):
@@ -161,14 +149,14 @@ def test_errors_name_the_problem(rng):
         ew.add(a)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("op, twin, sample", UNARY, ids=[u[0] for u in UNARY])
 def test_unary_full_size_on_gpu(op, twin, sample, rng):
     x = sample(rng, (1024, 4096), np.float32)
     np.testing.assert_allclose(_run(op, x), twin(x).astype(np.float32), rtol=1e-5, atol=1e-6)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("op, twin", BINARY + COMPARISONS, ids=[b[0] for b in BINARY + COMPARISONS])
 def test_binary_full_size_on_gpu(op, twin, rng):
     a, b = _normal(rng, (256, 64, 128), np.float32), _normal(rng, (64, 1), np.float32)

@@ -2,22 +2,11 @@
 the CUDA simulator for every flag combination, the default tile once; full sizes on a GPU."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cuda.gemm import DEFAULT_TILE, gemm, matmul
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cuda.gemm import DEFAULT_TILE, gemm, matmul  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 SMALL_TILE = (8, 8, 4, 2, 2)
@@ -91,7 +80,7 @@ def test_errors_name_the_problem():
         gemm(a, a, trans_b=True, tile=(64, 64, 8, 3, 4))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("m, k, n, batch_a, batch_b", [(1024, 1024, 1024, None, None),
                                                        (1000, 777, 1031, None, None),
                                                        (64, 576, 1024, None, 64),

@@ -3,18 +3,11 @@ shapes under the CUDA simulator (NUMBA_ENABLE_CUDASIM=1, as `make test` sets), f
 real GPU (pytest -m cuda). Moves are exact, so results must be equal, not close."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cuda import bitwise, index, shape
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cuda import bitwise, index, shape  # noqa: E402
-
-real_gpu = pytest.mark.skipif(bool(config.ENABLE_CUDASIM) or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
+pytestmark = pytest.mark.needs_cuda
 
 
 def _device(a):
@@ -125,7 +118,7 @@ def test_bitwise_matches_numpy(rng):
 
 
 @pytest.mark.cuda
-@real_gpu
+@pytest.mark.cuda
 def test_full_size_moves(rng):
     big = rng.standard_normal((64, 128, 33, 17)).astype(np.float32)
     d = _device(big)

@@ -2,24 +2,13 @@
 the fused CUDA kernels against the CPU twin (simulator: tiny; real GPU: full size)."""
 import numpy as np
 import pytest
+import torch
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-torch = pytest.importorskip("torch", reason="torch is the test oracle")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import optim as cpu
+from kernels.cuda import optim as gpu
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import optim as cpu  # noqa: E402
-from kernels.cuda import optim as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 SGD = [dict(momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
@@ -120,13 +109,13 @@ def test_bad_state_is_rejected_before_any_update():
     np.testing.assert_array_equal(p.copy_to_host(), np.ones(4, np.float32))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("config", SGD, ids=str)
 def test_cuda_sgd_full_size_on_gpu(config, rng):
     _compare_sgd(rng, 11_000_003, config)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("config", ADAM, ids=str)
 def test_cuda_adam_full_size_on_gpu(config, rng):
     _compare_adam(rng, 11_000_003, config)

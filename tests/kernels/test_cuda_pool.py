@@ -2,23 +2,12 @@
 CUDA simulator, full sizes on a real GPU (pytest -m cuda)."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import pool as cpu
+from kernels.cuda import pool as gpu
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import pool as cpu  # noqa: E402
-from kernels.cuda import pool as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 MAX_POOLS = [  # kernel_size, stride, padding, dilation, ceil_mode
@@ -90,13 +79,13 @@ def test_errors_name_the_problem():
         gpu.global_avg_pool2d_backward(cuda.to_device(np.ones((1, 2), np.float32)), (1, 1, 4, 4))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("args", MAX_POOLS, ids=str)
 def test_max_pool_full_size_on_gpu(args, rng):
     _run_max(rng.standard_normal((64, 64, 32, 32)).astype(np.float32), args, rng)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("args", AVG_POOLS, ids=str)
 def test_avg_pool_full_size_on_gpu(args, rng):
     _run_avg(rng.standard_normal((64, 64, 32, 32)).astype(np.float32), args, rng)

@@ -2,23 +2,12 @@
 bit for bit against the CPU twin (simulator: tiny; real GPU: full size), the CPU twin's moments."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import random as cpu
+from kernels.cuda import random as gpu
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import random as cpu  # noqa: E402
-from kernels.cuda import random as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 KNOWN_ANSWERS = [  # Random123 kat_vectors: counter words, key words, output words
@@ -81,7 +70,7 @@ def test_bad_arguments_are_rejected():
             module.normal(4, 0, 2**64)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("n", [1 << 24, 10_000_003])
 def test_full_size_draws_match_on_gpu(n):
     np.testing.assert_array_equal(gpu.uniform(n, 42, 7).copy_to_host(), cpu.uniform(n, 42, 7))

@@ -5,22 +5,11 @@ thread per output (short reductions, or >= 1024 outputs with the contiguous axis
 """
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cuda import reduce as R
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cuda import reduce as R  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 OPS = [(R.reduce_sum, np.sum), (R.reduce_max, np.max), (R.reduce_min, np.min)]
@@ -103,7 +92,7 @@ def test_errors_name_the_problem():
         R.reduce_sum(np.ones(3))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("shape, axis", [((512, 4096), 1), ((4096, 512), 0), ((64, 64, 32, 32), (0, 2, 3)),
                                          ((1 << 22,), None), ((65536, 10), 1)], ids=str)
 @pytest.mark.parametrize("op, twin", OPS, ids=OP_IDS)
@@ -113,7 +102,7 @@ def test_reductions_full_size_on_gpu(op, twin, shape, axis, rng):
     np.testing.assert_allclose(op(cuda.to_device(x), axis).copy_to_host(), want, rtol=1e-4, atol=1e-2)
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("shape, axis", [((65536, 10), 1), ((512, 4096), 1), ((4096, 512), 0)], ids=str)
 def test_argmax_full_size_on_gpu(shape, axis, rng):
     x = rng.standard_normal(shape).astype(np.float32)

@@ -2,23 +2,12 @@
 simulator, full sizes on a real GPU (pytest -m cuda)."""
 import numpy as np
 import pytest
+from numba import cuda
 
-cuda = pytest.importorskip("numba.cuda", reason="numba-cuda is not installed")
-from numba.cuda import config  # noqa: E402
+from kernels.cpu import softmax as cpu
+from kernels.cuda import softmax as gpu
 
-if not (config.ENABLE_CUDASIM or cuda.is_available()):
-    pytest.skip("no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run these tests on the simulator",
-                allow_module_level=True)
-
-from kernels.cpu import softmax as cpu  # noqa: E402
-from kernels.cuda import softmax as gpu  # noqa: E402
-
-
-def on_real_gpu(test):
-    """A full-size test: selected by `pytest -m cuda`, skipped unless a real GPU is present."""
-    skip = pytest.mark.skipif(config.ENABLE_CUDASIM or not cuda.is_available(),
-                              reason="needs a real CUDA GPU (not the simulator)")
-    return pytest.mark.cuda(skip(test))
+pytestmark = pytest.mark.needs_cuda
 
 
 def _compare(rng, n, classes, smoothing, dtype=np.float32, label_dtype=np.int64, rtol=1e-6):
@@ -66,7 +55,7 @@ def test_errors_name_the_problem():
         gpu.softmax_cross_entropy_backward(logits, np.array([0, 1]), cuda.to_device(np.ones(3, np.float32)))
 
 
-@on_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("n, classes", [(65536, 10), (4096, 1000)], ids=str)
 def test_softmax_cross_entropy_full_size_on_gpu(n, classes, rng):
     _compare(rng, n, classes, 0.1, rtol=1e-5)

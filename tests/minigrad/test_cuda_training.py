@@ -17,10 +17,7 @@ from minigrad.optim import SGD, Adam
 
 backend = pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
 
-REAL_GPU = not backend.SIMULATED and backend.cuda.is_available()
-pytestmark = pytest.mark.skipif(not (backend.SIMULATED or REAL_GPU),
-                                reason="no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run on the simulator")
-needs_real_gpu = pytest.mark.skipif(not REAL_GPU, reason="needs a real CUDA GPU (not the simulator)")
+pytestmark = pytest.mark.needs_cuda
 
 
 def tiny_lenet():
@@ -97,7 +94,7 @@ def test_evaluation_mode_matches_the_cpu():
 
 
 @pytest.mark.cuda
-@needs_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("build, shape", [(LeNet5, (64, 1, 28, 28)),
                                           (lambda: ResNet18(num_classes=10), (16, 3, 32, 32))],
                          ids=["lenet5", "resnet18"])

@@ -18,11 +18,7 @@ from minigrad.nn import functional as F
 torch = pytest.importorskip("torch")
 backend = pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
 
-REAL_GPU = not backend.SIMULATED and backend.cuda.is_available()
-needs_real_gpu = pytest.mark.skipif(not REAL_GPU, reason="needs a real CUDA GPU (not the simulator)")
-needs_cuda = pytest.mark.skipif(not (backend.SIMULATED or REAL_GPU),
-                                reason="no CUDA GPU; set NUMBA_ENABLE_CUDASIM=1 to run on the simulator")
-DEVICES = ["cpu", pytest.param("cuda", marks=needs_cuda)]
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.needs_cuda)]
 
 
 @pytest.fixture(autouse=True)
@@ -157,7 +153,7 @@ def test_op_values_and_gradients_match_torch(case, device):
         np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_forward_mode_and_second_order_match_cpu():
     """jvp through conv, max-pool (whose tangent gathers at the argmax) and tanh; hvp = forward over reverse."""
     x, w, v, m, u = _inputs([(1, 2, 4, 4), (2, 2, 3, 3), (1, 2, 4, 4), (3, 3), (3,)])
@@ -173,7 +169,7 @@ def test_forward_mode_and_second_order_match_cpu():
 
 
 # ---- results without gradients: comparisons, argmax, casts, in-place updates ------------------------
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_constants_and_casts_match_cpu():
     x = _inputs([(3, 4)])[0]
     cpu, gpu = mg.tensor(x), mg.tensor(x, device="cuda")
@@ -188,7 +184,7 @@ def test_constants_and_casts_match_cpu():
     assert gpu.sum().item() == pytest.approx(float(x.sum()), rel=1e-5)
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_in_place_updates_match_cpu():
     x, y = _inputs([(2, 3), (3,)])
     results = {}
@@ -210,7 +206,7 @@ def test_in_place_updates_match_cpu():
 
 
 # ---- devices --------------------------------------------------------------------------------------
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_mixing_devices_is_a_clear_error():
     a, b = mg.ones(3), mg.ones(3, device="cuda")
     with pytest.raises(RuntimeError, match=r"different devices \((cpu and cuda|cuda and cpu)\)"):
@@ -219,7 +215,7 @@ def test_mixing_devices_is_a_clear_error():
         b @ a
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_to_round_trip_keeps_values_and_gradients():
     x = mg.tensor(_inputs([(2, 3)])[0], requires_grad=True)
     on_gpu = x.to("cuda")
@@ -234,7 +230,7 @@ def test_to_round_trip_keeps_values_and_gradients():
     assert x.to("cuda", mg.float64).dtype == mg.float64
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 @pytest.mark.parametrize("make, expected", [
     (lambda d: mg.zeros(2, 3, device=d), np.zeros((2, 3), np.float32)),
     (lambda d: mg.ones((2,), dtype=mg.float64, device=d), np.ones(2)),
@@ -252,7 +248,7 @@ def test_creation_functions_take_a_device(make, expected):
     np.testing.assert_array_equal(t.numpy(), expected)
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_random_creation_on_cuda_matches_the_cpu_stream():
     mg.manual_seed(3)
     cpu = (mg.randn(2, 3), mg.rand(4), mg.randint(0, 5, (3,)))
@@ -269,7 +265,7 @@ def _foreign(interface):
     return types.SimpleNamespace(__cuda_array_interface__=interface)
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_cuda_array_interface_exists_only_on_cuda_tensors():
     t = mg.arange(6, dtype=mg.float32, device="cuda").reshape(2, 3)
     interface = t.__cuda_array_interface__
@@ -279,7 +275,7 @@ def test_cuda_array_interface_exists_only_on_cuda_tensors():
         mg.ones(2).__cuda_array_interface__
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_tensor_wraps_a_foreign_cuda_array_without_copying():
     data = np.arange(6, dtype=np.float32).reshape(2, 3)
     device_array = backend.from_numpy(data)
@@ -296,7 +292,7 @@ def test_tensor_wraps_a_foreign_cuda_array_without_copying():
                                   data + 11)
 
 
-@needs_cuda
+@pytest.mark.needs_cuda
 def test_non_contiguous_foreign_arrays_are_copied_into_c_order():
     data = np.arange(12, dtype=np.float32).reshape(3, 4)
     device_array = backend.from_numpy(data)
@@ -309,7 +305,7 @@ def test_non_contiguous_foreign_arrays_are_copied_into_c_order():
 
 
 @pytest.mark.cuda
-@needs_real_gpu
+@pytest.mark.cuda
 def test_torch_cuda_tensors_are_wrapped_without_copying():
     if not torch.cuda.is_available():
         pytest.skip("PyTorch here has no CUDA")
@@ -345,7 +341,7 @@ def test_without_a_gpu_device_cuda_is_a_clear_error_and_imports_stay_silent():
 
 # ---- full size on a real GPU ----------------------------------------------------------------------
 @pytest.mark.cuda
-@needs_real_gpu
+@pytest.mark.cuda
 @pytest.mark.parametrize("case", ["matmul_batched", "softmax_family", "getitem_integer_arrays", "sum_mean_axes"])
 def test_full_size_ops_match_the_cpu(case):
     shapes = {"matmul_batched": [(64, 300, 200), (200, 130)], "softmax_family": [(512, 1000)],
