@@ -197,16 +197,12 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     dw_t = np.zeros((groups, w.shape[2], c_out_group), dtype=x.dtype) if need_dw else None
     db = dy.sum(axis=2).sum(axis=0) if need_db else None
     if need_dx or need_dw:
-        dw_t_per_sample = None
         for n0, n1, cols in _batch_chunks(n, w.shape[2], dy.shape[2], x.dtype):
-            if need_dw and (dw_t_per_sample is None or len(dw_t_per_sample) != n1 - n0):
-                dw_t_per_sample = np.empty((n1 - n0, w.shape[2], c_out_group), dtype=x.dtype)
             for g in range(groups):
                 dy_group = dy[n0:n1, g * c_out_group:(g + 1) * c_out_group]
                 if need_dw:
                     _im2col_kernel(x[n0:n1], g * c_in_group, *geometry, cols)
-                    np.matmul(cols, dy_group.transpose(0, 2, 1), out=dw_t_per_sample)
-                    dw_t[g] += dw_t_per_sample.sum(axis=0)
+                    dw_t[g] += np.matmul(cols, dy_group.transpose(0, 2, 1)).sum(axis=0)
                 if need_dx:
                     np.matmul(w[g].T, dy_group, out=cols)
                     _col2im_kernel(cols, g * c_in_group, *geometry, dx[n0:n1])
