@@ -13,13 +13,7 @@ import sys
 import time
 
 import minigrad as mg
-
-
-def lecture_function(x, y):
-    a = x.log().named("a")
-    b = (y * a).named("b")
-    c = b.sqrt().named("c")
-    return (c + b).named("f")
+from autodiff_modes import f as lecture_function  # examples/ is on sys.path when this script runs
 
 
 def lecture(out_dir):
@@ -42,7 +36,7 @@ def lecture(out_dir):
     return written
 
 
-def train_lenet(out_dir, epochs, quiet):
+def train_lenet(out_dir, epochs, quiet, limit_train=None):
     import viz
     import minigrad.nn.functional as F
     from minigrad import data, models
@@ -51,7 +45,8 @@ def train_lenet(out_dir, epochs, quiet):
     print("== LeNet-5 on the bundled MNIST sample (6,000 train / 1,000 test images) ==\n")
     args = parse_args(["--model", "lenet5", "--dataset", "mnist-sample", "--epochs", str(epochs),
                        "--batch-size", "64", "--lr", "0.05", "--seed", "0", "--out", out_dir]
-                      + (["--quiet"] if quiet else []))
+                      + (["--quiet"] if quiet else [])
+                      + (["--limit-train", str(limit_train)] if limit_train else []))
     history = run(args)
 
     model = models.LeNet5(variant="classic", in_channels=1)
@@ -66,12 +61,13 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="out")
     p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--limit-train", type=int, default=None, metavar="N", help="train on the first N images only")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
     written = lecture(args.out)
-    history, more = train_lenet(args.out, args.epochs, args.quiet)
+    history, more = train_lenet(args.out, args.epochs, args.quiet, args.limit_train)
     written += more
     print(f"\nLeNet-5 test accuracy after {len(history)} epochs: {100 * history[-1]['test_acc']:.2f}%")
     print(f"\nDone in {time.perf_counter() - t0:.0f} s. Files written:")

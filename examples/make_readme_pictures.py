@@ -23,17 +23,11 @@ from viz.plots import save_figure
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import init_activations  # noqa: E402  (examples/ is not a package)
+from autodiff_modes import f as lecture_f  # noqa: E402
 import optimizers_2d  # noqa: E402
 
 GRAPH_DPI = 100
 PLOT_DPI = 90
-
-
-def lecture_f(x, y):
-    a = x.log().named("a")
-    b = (y * a).named("b")
-    c = b.sqrt().named("c")
-    return (c + b).named("f")
 
 
 def lecture_inputs():

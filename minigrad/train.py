@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-MODELS = ("lenet5", "resnet18", "resnet34", "vgg", "nin")
+MODELS = ("lenet5", "lenet5-relu", "resnet18", "resnet34", "vgg", "nin")
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "exponential")
@@ -90,8 +90,9 @@ def build_data(args):
 def build_model(args, in_channels, num_classes=10):
     from . import models
 
-    if args.model == "lenet5":
-        return models.LeNet5(variant="classic", num_classes=num_classes, in_channels=in_channels)
+    if args.model.startswith("lenet5"):
+        variant = "relu" if args.model == "lenet5-relu" else "classic"
+        return models.LeNet5(variant=variant, num_classes=num_classes, in_channels=in_channels)
     if args.model == "resnet18":
         return models.ResNet18(num_classes=num_classes, in_channels=in_channels)
     if args.model == "resnet34":
