@@ -10,7 +10,8 @@ the median of repeated timings after warm-up, minigrad and PyTorch alternating s
 machine hits both alike (idle OpenMP threads wait passively, OMP_WAIT_POLICY=PASSIVE, unless the
 environment says otherwise: spinning pools of the two libraries steal each other's cores). Then the first LeNet-5 training step of a new process, which includes Numba's
 compilation: once with an empty cache (NUMBA_CACHE_DIR pointing to a fresh directory) and once more
-with the cache that run left behind.
+with the cache that run left behind. On a shared two-core machine other processes change the minigrad
+side most (its OpenBLAS and Numba threads wait on each other): read the ratios of a run on an idle machine.
 
     python benchmarks/cpu.py                        # prints a Markdown table
     python benchmarks/cpu.py --out cpu.md           # and writes it
