@@ -6,8 +6,8 @@ cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds x[n, c, oh sh - ph +
 The batch is processed in chunks whose column buffer stays inside the L3 cache.
 
 im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
-worker threads busy-wait for about 0.1 s after every call, so a parallel Numba loop placed between
-two GEMMs fights them for the cores and ran 2-10 times slower (benchmarks/kernels_cpu.py).
+worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
+two GEMMs fights it for the cores (measured 2-3 times slower than this single-thread loop).
 """
 import numpy as np
 from numba import njit, uint64
