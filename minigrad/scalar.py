@@ -16,7 +16,7 @@ from .backend import scalar as scalar_backend
 from .ops import elementwise as E
 
 
-class Scalar(Node):
+class Scalar(E.Arithmetic, Node):
     backend = scalar_backend
     shape = ()
     ndim = 0
@@ -62,42 +62,10 @@ class Scalar(Node):
         grad = "" if self.grad is None else f", grad={self.grad.data:.6g}"
         return f"Scalar({label}{self.data:.6g}{grad})"
 
-    # ---- arithmetic -----------------------------------------------------------------------------
-    def __add__(self, o): return E.Add.apply(self, self._lift(o))
-    def __radd__(self, o): return E.Add.apply(self._lift(o), self)
-    def __sub__(self, o): return E.Sub.apply(self, self._lift(o))
-    def __rsub__(self, o): return E.Sub.apply(self._lift(o), self)
-    def __mul__(self, o): return E.Mul.apply(self, self._lift(o))
-    def __rmul__(self, o): return E.Mul.apply(self._lift(o), self)
-    def __truediv__(self, o): return E.Div.apply(self, self._lift(o))
-    def __rtruediv__(self, o): return E.Div.apply(self._lift(o), self)
-    def __neg__(self): return E.Neg.apply(self)
-
-    def __pow__(self, o):
-        if isinstance(o, (int, float)):
-            return E.PowConst.apply(self, c=o)
-        return E.Pow.apply(self, self._lift(o))
-
-    def __rpow__(self, o):
-        return E.Pow.apply(self._lift(o), self)
-
     def __lt__(self, o): return self.data < float(o)
     def __le__(self, o): return self.data <= float(o)
     def __gt__(self, o): return self.data > float(o)
     def __ge__(self, o): return self.data >= float(o)
-
-    # ---- functions ------------------------------------------------------------------------------
-    def exp(self): return E.Exp.apply(self)
-    def log(self): return E.Log.apply(self)
-    def log1p(self): return E.Log1p.apply(self)
-    def sqrt(self): return E.Sqrt.apply(self)
-    def sin(self): return E.Sin.apply(self)
-    def cos(self): return E.Cos.apply(self)
-    def tanh(self): return E.Tanh.apply(self)
-    def sigmoid(self): return E.Sigmoid.apply(self)
-    def relu(self): return E.Relu.apply(self)
-    def abs(self): return E.Abs.apply(self)
-    def erf(self): return E.Erf.apply(self)
 
     def sign(self):
         return Scalar(math.copysign(1.0, self.data) if self.data != 0 else 0.0, requires_grad=False)

@@ -24,7 +24,7 @@ def _as_dtype(dtype):
     return None if dtype is None else np.dtype(dtype)
 
 
-class Tensor(Node):
+class Tensor(E.Arithmetic, Node):
     """An array with autodiff. Create with ``mg.tensor``, ``mg.zeros``, ``mg.randn``, ..."""
 
     __array_priority__ = 1000  # ndarray + Tensor -> Tensor.__radd__
@@ -158,26 +158,9 @@ class Tensor(Node):
     def clone(self) -> Tensor:
         return E.Identity.apply(self) if self.requires_grad else Tensor(self.backend.copy(self.data), device=self.device)
 
-    # ---- arithmetic (NumPy broadcasting) ---------------------------------------------------------
-    def __add__(self, o): return E.Add.apply(self, self._lift(o))
-    def __radd__(self, o): return E.Add.apply(self._lift(o), self)
-    def __sub__(self, o): return E.Sub.apply(self, self._lift(o))
-    def __rsub__(self, o): return E.Sub.apply(self._lift(o), self)
-    def __mul__(self, o): return E.Mul.apply(self, self._lift(o))
-    def __rmul__(self, o): return E.Mul.apply(self._lift(o), self)
-    def __truediv__(self, o): return E.Div.apply(self, self._lift(o))
-    def __rtruediv__(self, o): return E.Div.apply(self._lift(o), self)
-    def __neg__(self): return E.Neg.apply(self)
+    # ---- arithmetic: + - * / ** and exp, log, ... come from E.Arithmetic (NumPy broadcasting) ----------
     def __matmul__(self, o): return self.matmul(o)
     def __rmatmul__(self, o): return self._lift(o).matmul(self)
-
-    def __pow__(self, o):
-        if isinstance(o, numbers.Number):
-            return E.PowConst.apply(self, c=o)
-        return E.Pow.apply(self, self._lift(o))
-
-    def __rpow__(self, o):
-        return E.Pow.apply(self._lift(o), self)
 
     def pow(self, o):
         return self ** o
@@ -197,19 +180,7 @@ class Tensor(Node):
     def __or__(self, o): return Tensor(self.backend.bitwise_or(self.data, self._lift(o).data), device=self.device)
     def __invert__(self): return Tensor(self.backend.invert(self.data), device=self.device)
 
-    # ---- elementwise functions -------------------------------------------------------------------
-    def exp(self): return E.Exp.apply(self)
-    def log(self): return E.Log.apply(self)
-    def log1p(self): return E.Log1p.apply(self)
-    def sqrt(self): return E.Sqrt.apply(self)
-    def abs(self): return E.Abs.apply(self)
-    def sin(self): return E.Sin.apply(self)
-    def cos(self): return E.Cos.apply(self)
-    def tanh(self): return E.Tanh.apply(self)
-    def sigmoid(self): return E.Sigmoid.apply(self)
-    def relu(self): return E.Relu.apply(self)
-    def erf(self): return E.Erf.apply(self)
-
+    # ---- more elementwise functions ------------------------------------------------------------------
     def sign(self):
         """sign(x) as a constant (no gradient)."""
         return self._new(self.backend.sign(self.data))

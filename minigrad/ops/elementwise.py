@@ -3,6 +3,8 @@
 Binary ops broadcast like NumPy; their reverse rules sum the gradient back to each input's shape
 (``unbroadcast``). Rules are written with node operations so they can be differentiated again.
 """
+import numbers
+
 from ..autodiff import Op
 
 
@@ -341,3 +343,37 @@ class Erf(Op):
 
     def jvp(self, dx):
         return dx * self._local()
+
+
+class Arithmetic:
+    """The operators and elementwise functions that Scalar and Tensor share (``_lift`` makes a number a constant)."""
+
+    def __add__(self, o): return Add.apply(self, self._lift(o))
+    def __radd__(self, o): return Add.apply(self._lift(o), self)
+    def __sub__(self, o): return Sub.apply(self, self._lift(o))
+    def __rsub__(self, o): return Sub.apply(self._lift(o), self)
+    def __mul__(self, o): return Mul.apply(self, self._lift(o))
+    def __rmul__(self, o): return Mul.apply(self._lift(o), self)
+    def __truediv__(self, o): return Div.apply(self, self._lift(o))
+    def __rtruediv__(self, o): return Div.apply(self._lift(o), self)
+    def __neg__(self): return Neg.apply(self)
+
+    def __pow__(self, o):
+        if isinstance(o, numbers.Number):
+            return PowConst.apply(self, c=o)
+        return Pow.apply(self, self._lift(o))
+
+    def __rpow__(self, o):
+        return Pow.apply(self._lift(o), self)
+
+    def exp(self): return Exp.apply(self)
+    def log(self): return Log.apply(self)
+    def log1p(self): return Log1p.apply(self)
+    def sqrt(self): return Sqrt.apply(self)
+    def abs(self): return Abs.apply(self)
+    def sin(self): return Sin.apply(self)
+    def cos(self): return Cos.apply(self)
+    def tanh(self): return Tanh.apply(self)
+    def sigmoid(self): return Sigmoid.apply(self)
+    def relu(self): return Relu.apply(self)
+    def erf(self): return Erf.apply(self)
