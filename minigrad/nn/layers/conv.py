@@ -7,7 +7,6 @@ Output size per spatial axis: ⌊(n + 2p - d·(k-1) - 1)/s⌋ + 1.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -50,12 +49,8 @@ class _ConvNd(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """PyTorch's default: W ~ U(-1/√fan_in, 1/√fan_in) (kaiming_uniform_, a=√5), b likewise."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.size // self.out_channels
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        """PyTorch's default: W ~ U(±1/√fan_in) (kaiming_uniform_, a=√5), b likewise."""
+        init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")

@@ -1,8 +1,6 @@
 """Fully connected layers: Linear (y = x Wᵀ + b) and Identity."""
 from __future__ import annotations
 
-import math
-
 from .. import functional as F, init
 from ..module import Module, Parameter
 from ...tensor import zeros
@@ -35,10 +33,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        """PyTorch's default: W ~ U(±1/√fan_in) (kaiming_uniform_, a=√5), b likewise."""
+        init.default_layer_init_(self.weight, self.bias)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)
