@@ -45,9 +45,10 @@ test-all: setup
 test-cuda:
 	$(PYTHON) -m pytest -q -m cuda -p no:cacheprovider
 
+# Side by side with PyTorch (CPU, 2 threads); tables go to benchmarks/results/ and into the README.
 bench: setup
-	$(PY) benchmarks/overhead.py
-	$(PY) benchmarks/cpu.py
+	$(PY) benchmarks/overhead.py --out benchmarks/results/overhead.md
+	$(PY) benchmarks/cpu.py --out benchmarks/results/cpu.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -18,7 +18,7 @@ def _metrics(out):
 
 
 @pytest.mark.parametrize("flag, value, expected", [
-    ("--model", "lenet7", "unknown model 'lenet7'; choose one of: lenet5, resnet18"),
+    ("--model", "lenet7", "unknown model 'lenet7'; choose one of: lenet5, lenet5-relu, resnet18"),
     ("--dataset", "imagenet", "unknown dataset 'imagenet'; choose one of: mnist-sample, mnist"),
     ("--optimizer", "lion", "unknown optimizer 'lion'"),
 ])
