@@ -116,13 +116,21 @@ KERNELS = {
     "softmax": ("softmax_cross_entropy_forward", "softmax_cross_entropy_backward"),
     "optim": ("sgd_update", "adam_update"),
 }
-_KERNEL_MODULE = {fn: module for module, names in KERNELS.items() for fn in names}
 
 
-def __getattr__(name):
-    module = _KERNEL_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"the CPU backend has no function {name!r}")
-    fn = getattr(importlib.import_module(f"kernels.cpu.{module}"), name)
-    globals()[name] = fn
-    return fn
+def lazy_kernels(package: str, backend_name: str, namespace: dict):
+    """A module ``__getattr__`` that imports ``package.<module>.<name>`` for the names in KERNELS on first use."""
+    module_of = {fn: module for module, names in KERNELS.items() for fn in names}
+
+    def __getattr__(name):
+        module = module_of.get(name)
+        if module is None:
+            raise AttributeError(f"the {backend_name} backend has no function {name!r}")
+        fn = getattr(importlib.import_module(f"{package}.{module}"), name)
+        namespace[name] = fn
+        return fn
+
+    return __getattr__
+
+
+__getattr__ = lazy_kernels("kernels.cpu", "CPU", globals())

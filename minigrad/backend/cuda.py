@@ -6,14 +6,13 @@ are copies here, while reshape stays a view. Under ``NUMBA_ENABLE_CUDASIM=1`` ev
 Numba's CUDA simulator (slow, for tests on tiny shapes).
 """
 import builtins
-import importlib
 
 import numpy as np
 from numba import config, cuda
 
 from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
 
-from .cpu import KERNELS
+from .cpu import lazy_kernels
 
 name = "cuda"
 SIMULATED = bool(config.ENABLE_CUDASIM)
@@ -277,13 +276,4 @@ def assign(a, b, index=Ellipsis):
 
 
 # ---- hot kernels (kernels.cuda, the same modules and names as kernels.cpu), imported on first use ----
-_KERNEL_MODULE = {fn: module for module, names in KERNELS.items() for fn in names}
-
-
-def __getattr__(name):
-    module = _KERNEL_MODULE.get(name)
-    if module is None:
-        raise AttributeError(f"the CUDA backend has no function {name!r}")
-    fn = getattr(importlib.import_module(f"kernels.cuda.{module}"), name)
-    globals()[name] = fn
-    return fn
+__getattr__ = lazy_kernels("kernels.cuda", "CUDA", globals())
