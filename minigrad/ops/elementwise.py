@@ -85,6 +85,20 @@ class Div(Op):
         return dx / y - dy * x / (y * y)
 
 
+def _log_base(x):
+    """log x, but 0 where x == 0: there z = 0^y and PyTorch gives dz/dy = 0, not 0·(-inf) = nan."""
+    if not hasattr(x, "where"):  # a Scalar
+        return x.log() if x.data != 0 else x.zeros_like()
+    return x.where(x != 0, 1.0).log()
+
+
+def _scaled(t, local):
+    """t · local, but 0 where t == 0: a zero tangent contributes nothing, even where local is ±inf."""
+    if not hasattr(t, "where"):  # a Scalar
+        return t * local if t.data != 0 else (t * 0.0)
+    return (t * local).where(t != 0, 0.0)
+
+
 class Pow(Op):
     """z = x ** y;   dz/dx = y·x^(y-1), dz/dy = z·log x"""
     symbol = "{0} ^ {1}"
@@ -95,12 +109,12 @@ class Pow(Op):
     def vjp(self, g):
         x, y = self.inputs
         gx = unbroadcast(g * y * x ** (y - 1), x.shape) if self.needs_grad[0] else None
-        gy = unbroadcast(g * self.out * x.log(), y.shape) if self.needs_grad[1] else None
+        gy = unbroadcast(g * self.out * _log_base(x), y.shape) if self.needs_grad[1] else None
         return gx, gy
 
     def jvp(self, dx, dy):
         x, y = self.inputs
-        return dx * y * x ** (y - 1) + dy * self.out * x.log()
+        return _scaled(dx, y * x ** (y - 1)) + dy * self.out * _log_base(x)
 
 
 class PowConst(Op):

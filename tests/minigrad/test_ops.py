@@ -340,3 +340,20 @@ def test_inplace_update_of_parameter_under_no_grad_keeps_it_a_leaf(assert_close)
         w.sub_(mg.tensor([0.5, 0.5]), alpha=2.0)
     assert w.is_leaf and w.requires_grad and w._version == 1
     assert_close(w, np.array([0.0, 1.0], dtype=np.float32))
+
+
+def test_pow_gradient_with_respect_to_the_exponent_at_base_zero_matches_torch(to_torch, assert_close):
+    import torch
+
+    base, exponent = mg.tensor([0.0, 2.0, 0.0]), mg.tensor([2.0, 3.0, 0.5], requires_grad=True)
+    (base ** exponent).sum().backward()
+    te = to_torch(exponent, requires_grad=True)
+    (to_torch(base) ** te).sum().backward()
+    assert_close(exponent.grad, te.grad)
+    assert np.isfinite(exponent.grad.numpy()).all()
+    _, tangent = mg.jvp(lambda e: base ** e, (exponent,), (mg.ones(3),))
+    assert_close(tangent, torch.func.jvp(lambda e: to_torch(base) ** e, (te.detach(),), (torch.ones(3),))[1])
+    s = mg.Scalar(0.0, requires_grad=False)
+    e = mg.Scalar(2.0)
+    (s ** e).backward()
+    assert e.grad.data == 0.0
