@@ -16,6 +16,7 @@ import functools
 import numpy as np
 from numba import cuda, from_dtype, int64
 
+from kernels.cuda.elementwise import _add as _sum, _maximum as _max, _minimum as _min
 from kernels.cuda.launch import (MAX_THREADS, check_device_array, check_out, grid_1d,
                                  int64_constant, reduction_threads)
 from kernels.cuda.strides import coalesce, contiguous_strides, strided_offset
@@ -23,21 +24,6 @@ from kernels.cuda.strides import coalesce, contiguous_strides, strided_offset
 SHORT_REDUCTION = 16
 MANY_OUTPUTS = 1024
 _NO_INDEX = np.iinfo(np.int64).max
-
-
-@cuda.jit(device=True)
-def _sum(a, b):
-    return a + b
-
-
-@cuda.jit(device=True)
-def _max(a, b):
-    return a if a > b or a != a else b
-
-
-@cuda.jit(device=True)
-def _min(a, b):
-    return a if a < b or a != a else b
 
 
 @cuda.jit(device=True)
