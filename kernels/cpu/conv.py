@@ -113,17 +113,23 @@ def im2col(x, kernel_size, stride, padding, dilation):
     return cols
 
 
-def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
-    """Fold cols (N, C kh kw, OH OW) back into dx of shape x_shape, summing overlaps (adjoint of im2col)."""
-    cols = float_array(cols, "cols", (3,))
+def col2im_geometry(cols_shape, x_shape, kernel_size, stride, padding, dilation):
+    """(x_shape, geometry) for col2im, checking that cols_shape is (N, C kh kw, OH OW) for x_shape."""
     x_shape = tuple(int(s) for s in x_shape)
     if len(x_shape) != 4:
         raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape}")
     geometry = _geometry(x_shape, kernel_size, stride, padding, dilation)
     kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
     expected = (x_shape[0], x_shape[1] * kh * kw, out_h * out_w)
-    if cols.shape != expected:
-        raise ValueError(f"col2im: cols has shape {cols.shape}, expected {expected} for x_shape {x_shape}")
+    if tuple(cols_shape) != expected:
+        raise ValueError(f"col2im: cols has shape {tuple(cols_shape)}, expected {expected} for x_shape {x_shape}")
+    return x_shape, geometry
+
+
+def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
+    """Fold cols (N, C kh kw, OH OW) back into dx of shape x_shape, summing overlaps (adjoint of im2col)."""
+    cols = float_array(cols, "cols", (3,))
+    x_shape, geometry = col2im_geometry(cols.shape, x_shape, kernel_size, stride, padding, dilation)
     dx = np.empty(x_shape, dtype=cols.dtype)
     _col2im_kernel(cols, 0, *geometry, dx)
     return dx

@@ -8,7 +8,7 @@ The batch goes through in chunks whose buffers stay under CHUNK_BYTES; the GEMMs
 import numpy as np
 from numba import cuda
 
-from kernels.cpu.conv import _geometry, conv_output_size  # noqa: F401  (same name as the CPU twin)
+from kernels.cpu.conv import _geometry, col2im_geometry, conv_output_size  # noqa: F401  (same name as the CPU twin)
 from kernels.cuda import elementwise, reduce
 from kernels.cuda.gemm import DEFAULT_TILE, gemm
 from kernels.cuda.launch import check_device_array, grid_1d
@@ -90,15 +90,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
 def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """Fold cols (N, C kh kw, OH OW) back into dx of shape x_shape, summing overlaps (adjoint of im2col)."""
     check_device_array(cols, "cols", dtypes=(np.float32, np.float64))
-    x_shape = tuple(int(s) for s in x_shape)
-    if len(x_shape) != 4:
-        raise ValueError(f"col2im: x_shape must be (N, C, H, W), got {x_shape}")
-    geometry = _geometry(x_shape, kernel_size, stride, padding, dilation)
-    kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
-    expected = (x_shape[0], x_shape[1] * kh * kw, out_h * out_w)
-    if tuple(cols.shape) != expected:
-        raise ValueError(f"col2im: cols has shape {tuple(cols.shape)}, expected {expected} "
-                         f"for x_shape {x_shape}")
+    x_shape, geometry = col2im_geometry(cols.shape, x_shape, kernel_size, stride, padding, dilation)
     dx = cuda.device_array(x_shape, cols.dtype)
     if dx.size:
         _col2im_into(cols, 0, geometry, dx)
