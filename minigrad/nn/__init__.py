@@ -3,6 +3,6 @@ from . import functional, init
 from .layers import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, CrossEntropyLoss,
                      Dropout, Flatten, GroupNorm, Identity, InstanceNorm2d, LayerNorm, LeakyReLU, Linear, MaxPool2d,
                      ModuleList, MSELoss, PReLU, ReLU, Sequential, Sigmoid, Softmax, Tanh)
-from .module import Module, Parameter
+from .module import Module, Parameter, StateDictError
 from . import utils
 from .summary import summary

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -20,6 +21,10 @@ from .. import autodiff, backend as backends
 from ..tensor import Tensor, tensor
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class StateDictError(ValueError, RuntimeError):
+    """A state dict that does not fit (keys, shapes, dtypes): a ValueError, and a RuntimeError like PyTorch's."""
 
 
 class Parameter(Tensor):
@@ -284,32 +289,37 @@ class Module:
         return out
 
     def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
-        """Copy values (NumPy arrays, Tensors, or anything ``np.asarray`` reads) into the parameters and
-        buffers with the same names. Every key and shape is checked before anything changes.
+        """Copy values (NumPy arrays, Tensors, torch tensors, or anything ``np.asarray`` reads) into the
+        parameters and buffers with the same names; all or nothing: every key, shape, dtype and value is
+        checked first, and one StateDictError lists every problem.
 
         ``strict=True`` demands exactly the same keys; ``strict=False`` loads what matches and returns
-        the missing and unexpected keys.
+        the missing and unexpected keys (a shape or dtype problem is an error either way, as in PyTorch).
+        Values are cast to the dtype of the tensor they go into, as PyTorch's ``copy_`` does, except
+        where the cast would change them: non-numbers (strings, objects), complex numbers, a float into
+        an integer buffer (``num_batches_tracked``) or an integer too large for it. PyTorch raises
+        RuntimeError here; StateDictError is both a ValueError and a RuntimeError.
         """
+        if not isinstance(state_dict, Mapping):
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: expected a mapping of names to "
+                                 f"arrays, got {type(state_dict).__name__}")
         targets = self._state_tensors()
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys: {', '.join(missing)}")
-            if unexpected:
-                parts.append(f"unexpected keys: {', '.join(unexpected)}")
-            raise ValueError(f"load_state_dict for {type(self).__name__}: " + "; ".join(parts))
+        problems = []
+        if strict and missing:
+            problems.append(f"missing keys: {', '.join(missing)}")
+        if strict and unexpected:
+            problems.append(f"unexpected keys: {', '.join(map(str, unexpected))}")
         values = {}
         for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = value.numpy() if isinstance(value, Tensor) else np.asarray(value)
-            if tuple(value.shape) != target.shape:
-                raise ValueError(f"load_state_dict for {type(self).__name__}: {key!r} has shape "
-                                 f"{tuple(value.shape)} in the state dict but {target.shape} in the model")
-            values[key] = value
+            if key in state_dict:
+                value, problem = _loadable_value(key, state_dict[key], target)
+                if problem:
+                    problems.append(problem)
+                values[key] = value
+        if problems:
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
         with autodiff.no_grad():
             for key, value in values.items():
                 targets[key].copy_(value)
@@ -350,3 +360,26 @@ def _move_(t: Tensor, device, dtype):
         moved = t.to(device, cast)
     if moved is not t:
         t.data, t.device, t.backend = moved.data, moved.device, moved.backend
+
+
+def _loadable_value(key: str, value, target: Tensor):
+    """(value as a NumPy array of ``target``'s dtype, None) or (None, what is wrong with it)."""
+    if isinstance(value, Tensor):
+        value = value.numpy()
+    elif hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, perhaps one that requires grad
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as e:
+        return None, f"{key!r} is not an array ({e})"
+    if array.dtype.kind not in "biuf":
+        return None, f"{key!r} has dtype {array.dtype} in the state dict, expected numbers for {target.dtype}"
+    if tuple(array.shape) != target.shape:
+        return None, (f"{key!r} has shape {tuple(array.shape)} in the state dict but {target.shape} in the model")
+    if target.dtype.kind in "iu":
+        if array.dtype.kind == "f":
+            return None, f"{key!r} has dtype {array.dtype} in the state dict, expected integers for {target.dtype}"
+        limits = np.iinfo(target.dtype)
+        if array.size and (array.min() < limits.min or array.max() > limits.max):
+            return None, f"{key!r} holds values outside the range of {target.dtype}"
+    return np.array(array, dtype=target.dtype), None

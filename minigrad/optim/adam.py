@@ -10,12 +10,18 @@ from .optimizer import Optimizer, zeros_like_param
 
 
 class Adam(Optimizer):
+    """Adam; its parameter groups carry ``decoupled_weight_decay`` (False; True for AdamW) as PyTorch's do,
+    which tells an Adam state dict from an AdamW one."""
     decoupled_weight_decay = False
+    state_entries = {"step": "counter", "exp_avg": "tensor", "exp_avg_sq": "tensor", "max_exp_avg_sq": "tensor"}
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
                  amsgrad: bool = False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+                                      amsgrad=amsgrad, decoupled_weight_decay=self.decoupled_weight_decay))
+
+    def required_state(self, group):
+        return {"step", "exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if group["amsgrad"] else set())
 
     def _check_hyperparameters(self, group):
         name = type(self).__name__

@@ -6,6 +6,10 @@ parameter's device. ``step()`` updates every parameter that has a gradient, in p
 """
 from __future__ import annotations
 
+import math
+import numbers
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..autodiff import enable_grad, no_grad
@@ -92,34 +96,112 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict):
-        """Restore hyperparameters and state saved by ``state_dict`` (checked fully before any change)."""
+        """Restore hyperparameters and state saved by ``state_dict``; all or nothing.
+
+        Checked before anything changes, each a ValueError naming what is wrong: the number of groups
+        and of parameters in each (PyTorch's checks, with its messages' content); that the state dict
+        is of this kind of optimizer (the same hyperparameter names, and for Adam/AdamW the same
+        ``decoupled_weight_decay``; PyTorch loads an Adam state into SGD without a word); every
+        hyperparameter's type and value, as the constructor checks them (lr >= 0 and finite, ...;
+        PyTorch accepts a negative lr here); the state of each parameter: known names only, all the
+        names this optimizer's update needs, integer step counters >= 0, floating-point arrays of the
+        parameter's shape.
+        """
         name = type(self).__name__
-        groups = state_dict.get("param_groups")
-        saved_state = state_dict.get("state")
-        if groups is None or saved_state is None:
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' and 'param_groups'")
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            found = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
+            raise ValueError(f"{name}.load_state_dict: expected a dict with keys 'state' and 'param_groups', "
+                             f"got {found}")
+        groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not isinstance(saved_state, Mapping):
+            raise ValueError(f"{name}.load_state_dict: 'param_groups' must be a list and 'state' a dict")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(groups)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")
-        for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
-            if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{name}.load_state_dict: group {i} has {len(saved['params'])} parameters in the "
-                                 f"state dict but {len(own['params'])} in the optimizer")
+        new_groups = [self._checked_group(i, saved, own) for i, (saved, own) in enumerate(zip(groups, self.param_groups))]
         params = {}
         for saved, own in zip(groups, self.param_groups):
             params.update(zip(saved["params"], own["params"]))
+        if len(params) != sum(len(g["params"]) for g in groups):
+            raise ValueError(f"{name}.load_state_dict: a parameter index appears twice in 'params'")
+        group_of = {key: new for saved, new in zip(groups, new_groups) for key in saved["params"]}
+        new_state = {}
         for key, entries in saved_state.items():
             if key not in params:
-                raise ValueError(f"{name}.load_state_dict: state for parameter {key}, which no group lists")
-            p = params[key]
-            for k, v in entries.items():
-                if isinstance(v, (np.ndarray, Tensor)) and tuple(v.shape) != p.shape:
-                    raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
-                                     f"{tuple(v.shape)}, but the parameter has shape {p.shape}")
-        self.state = {params[key]: {k: _state_value(v, params[key]) for k, v in entries.items()}
-                      for key, entries in saved_state.items()}
-        for saved, own in zip(groups, self.param_groups):
-            own.update({k: v for k, v in saved.items() if k != "params"})
+                raise ValueError(f"{name}.load_state_dict: state for parameter {key!r}, which no group lists")
+            new_state[params[key]] = self._checked_state(key, entries, params[key], group_of[key])
+        self.state = new_state
+        for own, new in zip(self.param_groups, new_groups):
+            own.update(new)
+
+    # what a parameter's state may hold: {name: "counter" | "tensor"}; subclasses list theirs
+    state_entries: dict = {}
+
+    def required_state(self, group: dict) -> set:
+        """The state names a parameter with any state must have under ``group``'s settings."""
+        return set()
+
+    def _checked_group(self, index: int, saved, own: dict) -> dict:
+        """The hyperparameters of saved group ``index`` (without "params"), checked against ``own``."""
+        name = type(self).__name__
+        where = f"{name}.load_state_dict: group {index}"
+        if not isinstance(saved, Mapping) or not isinstance(saved.get("params"), (list, tuple)):
+            raise ValueError(f"{where} must be a dict with a list 'params'")
+        if len(saved["params"]) != len(own["params"]):
+            raise ValueError(f"{where} has {len(saved['params'])} parameters in the state dict but "
+                             f"{len(own['params'])} in the optimizer")
+        if not all(isinstance(k, numbers.Integral) and not isinstance(k, bool) for k in saved["params"]):
+            raise ValueError(f"{where}: 'params' must be parameter indices (ints), got {list(saved['params'])}")
+        settings = {k: v for k, v in saved.items() if k != "params"}
+        expected, found = set(own) - {"params", "initial_lr"}, set(settings) - {"initial_lr"}
+        if expected != found:
+            parts = [f"lacks {sorted(expected - found)}"] if expected - found else []
+            parts += [f"has {sorted(found - expected)}, which {name} does not know"] if found - expected else []
+            raise ValueError(f"{where} {' and '.join(parts)}: the state dict is of another optimizer")
+        if settings.get("decoupled_weight_decay", None) != own.get("decoupled_weight_decay", None):
+            other = "AdamW" if settings["decoupled_weight_decay"] else "Adam"
+            raise ValueError(f"{where} is of {other} (decoupled_weight_decay={settings['decoupled_weight_decay']}),"
+                             f" not {name}")
+        for key, value in settings.items():
+            _check_setting(where, key, value, own.get(key, own["lr"]))
+        candidate = {**own, **settings}
+        try:
+            self._check_hyperparameters(candidate)
+        except ValueError as e:
+            raise ValueError(f"{where}: {e}") from None
+        return settings
+
+    def _checked_state(self, key, entries, param: Tensor, group: dict) -> dict:
+        """The state of parameter ``key`` as tensors like ``param`` (arrays) and ints (counters)."""
+        where = f"{type(self).__name__}.load_state_dict: parameter {key}"
+        if not isinstance(entries, Mapping):
+            raise ValueError(f"{where}: its state must be a dict, got {type(entries).__name__}")
+        unknown = sorted(set(entries) - set(self.state_entries))
+        if unknown:
+            raise ValueError(f"{where} has state {unknown}, which {type(self).__name__} does not keep "
+                             f"(it keeps {sorted(self.state_entries)})")
+        lacking = sorted(self.required_state(group) - set(entries)) if entries else []
+        if lacking:
+            raise ValueError(f"{where} lacks the state {lacking}")
+        out = {}
+        for k, v in entries.items():
+            if self.state_entries[k] == "counter":
+                if isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "iu":
+                    v = v.item()
+                if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                    raise ValueError(f"{where}: state {k!r} must be an integer >= 0, got {v!r}")
+                out[k] = int(v)
+                continue
+            if isinstance(v, Tensor):
+                v = v.numpy()
+            if not isinstance(v, np.ndarray) or v.dtype.kind != "f":
+                found = f"dtype {v.dtype}" if isinstance(v, np.ndarray) else type(v).__name__
+                raise ValueError(f"{where}: state {k!r} must be a floating-point array, got {found}")
+            if tuple(v.shape) != param.shape:
+                raise ValueError(f"{where}: state {k!r} of parameter {key} has shape {tuple(v.shape)}, but the "
+                                 f"parameter has shape {param.shape}")
+            out[k] = _state_value(v, param)
+        return out
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -127,6 +209,24 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(g.items()) if k != "params"]
         return "\n".join(lines + [")"])
+
+
+def _check_setting(where: str, key: str, value, like):
+    """A saved hyperparameter must be of the kind of the optimizer's own (``like``): a bool, a finite
+    real number, or a tuple of finite real numbers of the same length."""
+    def is_real(v):
+        return isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+
+    if isinstance(like, bool):
+        ok = isinstance(value, (bool, np.bool_))
+    elif isinstance(like, (tuple, list)):
+        ok = isinstance(value, (tuple, list)) and len(value) == len(like) and all(map(is_real, value))
+    elif isinstance(like, numbers.Real):
+        ok = is_real(value) and (key not in ("lr", "initial_lr") or value >= 0)
+    else:
+        ok = True
+    if not ok:
+        raise ValueError(f"{where}: {key} = {value!r} is not a valid {key} (like {like!r})")
 
 
 def _state_value(value, param: Tensor):

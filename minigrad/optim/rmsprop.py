@@ -10,10 +10,16 @@ from .optimizer import Optimizer, zeros_like_param
 
 
 class RMSprop(Optimizer):
+    state_entries = {"step": "counter", "square_avg": "tensor", "momentum_buffer": "tensor", "grad_avg": "tensor"}
+
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
                  momentum: float = 0.0, centered: bool = False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered))
+
+    def required_state(self, group):
+        return ({"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] > 0 else set())
+                | ({"grad_avg"} if group["centered"] else set()))
 
     def _check_hyperparameters(self, group):
         for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):

@@ -8,6 +8,8 @@ from .optimizer import Optimizer, zeros_like_param
 
 
 class SGD(Optimizer):
+    state_entries = {"momentum_buffer": "tensor"}
+
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
