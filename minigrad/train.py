@@ -2,19 +2,33 @@
 
     python -m minigrad.train --model lenet5 --dataset mnist --data-dir ~/data/mnist --epochs 2 --seed 0
 
-Each epoch shows a progress bar with the running loss and accuracy, then appends
-{epoch, train_loss, train_acc, test_loss, test_acc, seconds} to OUT/metrics.json, writes the
-checkpoint OUT/checkpoint.npz (model, optimizer, scheduler and random-generator state, atomically)
-and redraws OUT/curves.png. ``--resume OUT/checkpoint.npz`` continues a run so that its metrics equal
-those of an uninterrupted run with the same seed.
+Each epoch shows a progress bar with the running loss and accuracy, then writes the checkpoint
+OUT/checkpoint.npz (model, optimizer, scheduler, random-generator and loader state, and the settings,
+atomically), appends {epoch, lr, train_loss, train_acc, test_loss, test_acc, seconds} to
+OUT/metrics.json (after the checkpoint, so it never lists an epoch whose checkpoint is missing) and
+redraws OUT/curves.png.
+
+``--resume OUT/checkpoint.npz --epochs N`` continues a run to N epochs in all: the settings not on
+the command line are the checkpoint's, those given win and are recorded. Interrupted and resumed with
+the same settings, a run's metrics equal those of an uninterrupted one. The schedule is always over
+--epochs, so resuming a cosine run to more epochs continues along a cosine over the new total, and
+--lr, --momentum, --weight-decay, --scheduler, --label-smoothing given at resume apply from the next
+epoch. A checkpoint of another --model, --dataset, --optimizer, --batch-size, --limit-train or --seed
+is an error (a new run, not a continuation), and so is --epochs not above the epochs done.
+
+Errors: a bad setting or unusable checkpoint is one line and exit status 2, before any file is
+written; a loss that turns nan or inf, or a checkpoint that cannot be written (a full disk), stops
+training with one line and exit status 1, leaving the last good checkpoint in place.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -24,36 +38,80 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "exponential")
 
 
+DEFAULTS = dict(model="lenet5", dataset="mnist-sample", data_dir=None, download=False, device="cpu", epochs=2,
+                batch_size=64, lr=None, optimizer="sgd", momentum=0.9, weight_decay=5e-4, scheduler="cosine",
+                augment=False, label_smoothing=0.0, seed=0, out="runs/latest", resume=None, tta=False,
+                limit_train=None, limit_test=None, quiet=False, stop_after_steps=None)
+# what makes a checkpoint's run that run: a different value at --resume is an error, not a continuation
+RUN_IDENTITY = ("model", "dataset", "optimizer", "batch_size", "limit_train", "seed")
+NOT_RECORDED = ("resume", "stop_after_steps", "given")
+
+
 class UsageError(Exception):
     """A mistake in the command line or the data: printed as one line, exit status 2."""
 
 
+class RunFailed(Exception):
+    """Training cannot go on (the loss diverged, the disk is full): printed as one line, exit status 1."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(message)
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m minigrad.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--model", default="lenet5", help=f"one of {', '.join(MODELS)}")
-    p.add_argument("--dataset", default="mnist-sample", help=f"one of {', '.join(DATASETS)}")
-    p.add_argument("--data-dir", default=None, help="folder with the dataset files (else the cache, see minigrad.data)")
-    p.add_argument("--download", action="store_true", help="download the dataset into the cache if missing")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=None, help="default: 0.05 for SGD, 1e-3 for Adam/AdamW/RMSprop")
-    p.add_argument("--optimizer", default="sgd", help=f"one of {', '.join(OPTIMIZERS)}")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=5e-4)
-    p.add_argument("--scheduler", default="cosine", help=f"one of {', '.join(SCHEDULERS)}")
-    p.add_argument("--augment", action="store_true", help="random crops (and flips for CIFAR-10)")
-    p.add_argument("--label-smoothing", type=float, default=0.0)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="runs/latest", help="folder for metrics.json, checkpoint.npz, curves.png")
-    p.add_argument("--resume", default=None, metavar="CKPT", help="checkpoint to continue from")
-    p.add_argument("--tta", action="store_true", help="test-time augmentation: average over flipped/shifted copies")
-    p.add_argument("--limit-train", type=int, default=None, metavar="N", help="use only the first N training images")
-    p.add_argument("--limit-test", type=int, default=None, metavar="N", help="use only the first N test images")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.add_argument("--stop-after-steps", type=int, default=None, help=argparse.SUPPRESS)  # simulates a crash
-    args = p.parse_args(argv)
+    """The command line as a Namespace (defaults filled in), with ``given``: the settings it names.
+
+    Every value is checked here (UsageError, before any file is written); with ``--resume`` the
+    settings not given are taken from the checkpoint by ``run``.
+    """
+    p = _Parser(prog="python -m minigrad.train", description=__doc__.split("\n\n")[0],
+                argument_default=argparse.SUPPRESS)
+
+    def add(flag, help="", **kwargs):
+        dest = flag.lstrip("-").replace("-", "_")
+        default = DEFAULTS[dest]
+        shown = "" if default is None or kwargs.get("action") == "store_true" else f" (default: {default})"
+        p.add_argument(flag, help=help + shown if help is not argparse.SUPPRESS else help, **kwargs)
+
+    add("--model", f"one of {', '.join(MODELS)}")
+    add("--dataset", f"one of {', '.join(DATASETS)}")
+    add("--data-dir", "folder with the dataset files (else the cache, see minigrad.data)")
+    add("--download", "download the dataset into the cache if missing", action="store_true")
+    add("--device", "cpu or cuda")
+    add("--epochs", "the total number of epochs (with --resume: including those done)", type=int)
+    add("--batch-size", type=int)
+    add("--lr", "default: 0.05 for SGD, 1e-3 for Adam/AdamW/RMSprop", type=float)
+    add("--optimizer", f"one of {', '.join(OPTIMIZERS)}")
+    add("--momentum", "SGD's (Nesterov) momentum", type=float)
+    add("--weight-decay", type=float)
+    add("--scheduler", f"one of {', '.join(SCHEDULERS)}, over --epochs epochs")
+    add("--augment", "random crops (and flips for CIFAR-10)", action="store_true")
+    add("--label-smoothing", "in [0, 1]", type=float)
+    add("--seed", type=int)
+    add("--out", "folder for metrics.json, checkpoint.npz, curves.png")
+    add("--resume", "checkpoint to continue from; settings not given are the checkpoint's", metavar="CKPT")
+    add("--tta", "test-time augmentation: average over flipped/shifted copies", action="store_true")
+    add("--limit-train", "use only the first N training images", type=int, metavar="N")
+    add("--limit-test", "use only the first N test images", type=int, metavar="N")
+    add("--quiet", "no progress bars", action="store_true")
+    add("--stop-after-steps", argparse.SUPPRESS, type=int)  # simulates a crash
+    given = vars(p.parse_args(argv))
+    args = argparse.Namespace(**{**DEFAULTS, **given}, given=set(given))
+    if args.resume is None:
+        _resolve_lr(args)
+    check_args(args)
+    return args
+
+
+def _resolve_lr(args):
+    if args.lr is None:
+        args.lr = 0.05 if args.optimizer == "sgd" else 1e-3
+
+
+def check_args(args):
+    """Raise UsageError (one line) for the first bad setting."""
     for name, value, valid in (("model", args.model, MODELS), ("dataset", args.dataset, DATASETS),
                                ("optimizer", args.optimizer, OPTIMIZERS), ("scheduler", args.scheduler, SCHEDULERS)):
         if value not in valid:
@@ -62,9 +120,32 @@ def parse_args(argv=None):
         raise UsageError(f"unknown device {args.device!r}; choose cpu or cuda")
     if args.epochs < 1 or args.batch_size < 1:
         raise UsageError("--epochs and --batch-size must be at least 1")
-    if args.lr is None:
-        args.lr = 0.05 if args.optimizer == "sgd" else 1e-3
-    return args
+    for flag, value in (("--lr", args.lr), ("--momentum", args.momentum), ("--weight-decay", args.weight_decay)):
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{flag} must be a finite number >= 0, got {value}")
+    if not 0.0 <= args.label_smoothing <= 1.0:
+        raise UsageError(f"--label-smoothing must be in [0, 1], got {args.label_smoothing}")
+    for flag, value in (("--limit-train", args.limit_train), ("--limit-test", args.limit_test),
+                        ("--stop-after-steps", args.stop_after_steps)):
+        if value is not None and value < 1:
+            raise UsageError(f"{flag} must be at least 1, got {value}")
+    if not 0 <= args.seed < 2**63:
+        raise UsageError(f"--seed must be an integer in [0, 2**63), got {args.seed}")
+    _check_out_folder(args.out)
+
+
+def _check_out_folder(out):
+    """--out must be a folder, or a path where one can be made, that we may write into."""
+    folder = Path(out).expanduser()
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing == folder and not folder.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder")
+    if not existing.is_dir():
+        raise UsageError(f"--out {out} cannot be made: {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out} is not writable ({existing} does not let this user write into it)")
 
 
 # ---- pieces -------------------------------------------------------------------------------------
@@ -80,9 +161,9 @@ def build_data(args):
                                 augment=False, pad_to=pad_to)
     except (FileNotFoundError, ValueError, OSError) as e:
         raise UsageError(str(e).splitlines()[0]) from None
-    if args.limit_train:
+    if args.limit_train is not None:
         train = data.Subset(train, range(min(args.limit_train, len(train))))
-    if args.limit_test:
+    if args.limit_test is not None:
         test = data.Subset(test, range(min(args.limit_test, len(test))))
     return train, test
 
@@ -102,26 +183,39 @@ def build_model(args, in_channels, num_classes=10):
     return models.NiN(num_classes=num_classes, in_channels=in_channels)
 
 
-def build_optimizer(args, model, steps_per_epoch):
+def optimizer_settings(args) -> dict:
+    """The hyperparameters the command line sets, for the chosen optimizer."""
+    settings = dict(lr=args.lr, weight_decay=args.weight_decay)
+    if args.optimizer == "sgd":
+        settings.update(momentum=args.momentum, nesterov=args.momentum > 0)
+    return settings
+
+
+def build_optimizer(args, model):
     from . import optim
 
-    params = model.parameters()
-    if args.optimizer == "sgd":
-        opt = optim.SGD(params, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay, nesterov=args.momentum > 0)
-    elif args.optimizer == "adam":
-        opt = optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay)
-    elif args.optimizer == "adamw":
-        opt = optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay)
-    else:
-        opt = optim.RMSprop(params, lr=args.lr, weight_decay=args.weight_decay)
-    sched = None
+    kinds = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop}
+    return kinds[args.optimizer](model.parameters(), **optimizer_settings(args))
+
+
+def build_scheduler(args, opt, epochs_done=0):
+    """The schedule over ``args.epochs`` epochs, advanced past the ``epochs_done`` already trained (its
+    rates are a formula of the epoch, so this continues an interrupted run exactly)."""
+    from . import optim
+
+    if args.scheduler == "none":
+        return None
+    for group in opt.param_groups:
+        group.pop("initial_lr", None)
     if args.scheduler == "step":
         sched = optim.lr_scheduler.StepLR(opt, step_size=max(1, args.epochs // 3), gamma=0.1)
     elif args.scheduler == "cosine":
         sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    elif args.scheduler == "exponential":
+    else:
         sched = optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
-    return opt, sched
+    for _ in range(epochs_done):
+        sched.step()
+    return sched
 
 
 def _progress(iterable, total, desc, quiet):
@@ -155,6 +249,7 @@ def train_one_epoch(model, loader, opt, args, epoch, F, mg, steps_done):
         opt.step()
         n = y.shape[0]
         total_loss += loss.item() * n
+        _check_finite(total_loss, f"training loss at epoch {epoch}, step {seen // args.batch_size + 1}")
         correct += int((logits.argmax(axis=1) == y).numpy().sum())
         seen += n
         steps_done += 1
@@ -184,11 +279,75 @@ def evaluate(model, loader, args, F, mg, desc="test"):
     return total_loss / seen, correct / seen
 
 
+def _check_finite(value, what):
+    if not math.isfinite(value):
+        raise _Diverged(f"the {what} is {value}")
+
+
+class _Diverged(Exception):
+    """A loss that is nan or inf (turned into RunFailed by ``run``, which knows the checkpoint)."""
+
+
 def _write_json(path, obj):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
+    from .atomic import atomic_write
+
+    with atomic_write(path) as f:
+        f.write(json.dumps(obj, indent=1).encode())
+
+
+# ---- resuming -------------------------------------------------------------------------------------
+
+CHECKPOINT_ENTRIES = {"model", "optimizer", "scheduler", "rng", "loader", "history", "epoch", "args"}
+
+
+def load_checkpoint(args):
+    """Read ``--resume``'s checkpoint and complete ``args`` from it: settings the command line gives win
+    (and are recorded), the others are the checkpoint's. Raises UsageError when the checkpoint is of
+    another run (model, dataset, optimizer, batch size, data limit, seed) or has done ``--epochs`` already."""
+    import minigrad as mg
+
+    path = args.resume
+    try:
+        state = mg.load(path)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot resume from {path}: {e}") from None
+    if not isinstance(state, dict) or not CHECKPOINT_ENTRIES <= set(state) or not isinstance(state["args"], dict):
+        raise UsageError(f"cannot resume from {path}: it is not a checkpoint written by minigrad.train")
+    recorded = state["args"]
+    for key in RUN_IDENTITY:
+        if key in args.given and key in recorded and getattr(args, key) != recorded[key]:
+            flag = "--" + key.replace("_", "-")
+            raise UsageError(f"{path} is a checkpoint of a run with {flag} {recorded[key]}, not {getattr(args, key)}; "
+                             f"drop --resume to start a new run")
+    for key, value in recorded.items():
+        if key in DEFAULTS and key not in args.given and key not in NOT_RECORDED:
+            setattr(args, key, value)
+    _resolve_lr(args)
+    check_args(args)
+    done = state["epoch"]
+    if isinstance(done, bool) or not isinstance(done, int) or done < 1 or len(state["history"]) != done:
+        raise UsageError(f"cannot resume from {path}: its epoch count {done!r} does not match its history")
+    if args.epochs <= done:
+        raise UsageError(f"{path} has already trained {done} epoch{'s' if done > 1 else ''}; "
+                         f"pass --epochs {done + 1} or more to train further")
+    return state
+
+
+def restore(state, args, model, opt, train_loader):
+    """Load the checkpoint's model, optimizer, random-generator and loader state, then apply the
+    command line's hyperparameters to the optimizer."""
+    import minigrad as mg
+
+    try:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        mg.set_rng_state(state["rng"])
+        train_loader.load_state_dict(state["loader"])
+    except (ValueError, TypeError, KeyError) as e:
+        raise UsageError(f"cannot resume from {args.resume}: {str(e).splitlines()[0]}") from None
+    for group in opt.param_groups:
+        group.update(optimizer_settings(args))
+    return list(state["history"]), state["epoch"]
 
 
 # ---- the run --------------------------------------------------------------------------------------
@@ -199,6 +358,7 @@ def run(args) -> list:
     from . import data
     from .curves import plot_curves
 
+    state = load_checkpoint(args) if args.resume else None
     if args.device == "cuda":
         try:
             mg.zeros(1, device="cuda")
@@ -210,51 +370,52 @@ def run(args) -> list:
     model = build_model(args, in_channels).to(args.device)
     train_loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)
     test_loader = data.DataLoader(test_set, batch_size=max(256, args.batch_size), shuffle=False)
-    opt, sched = build_optimizer(args, model, len(train_loader))
-    history, start_epoch = [], 1
+    opt = build_optimizer(args, model)
+    history, done = restore(state, args, model, opt, train_loader) if state else ([], 0)
+    sched = build_scheduler(args, opt, done)
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "checkpoint.npz")
-    if args.resume:
-        try:
-            state = mg.load(args.resume)
-        except (OSError, ValueError) as e:
-            raise UsageError(f"cannot resume from {args.resume}: {e}") from None
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        if sched is not None and state.get("scheduler") is not None:
-            sched.load_state_dict(state["scheduler"])
-        mg.set_rng_state(state["rng"])
-        train_loader.load_state_dict(state["loader"])
-        history = list(state["history"])
-        start_epoch = int(state["epoch"]) + 1
     steps_done = 0
-    for epoch in range(start_epoch, args.epochs + 1):
+    for epoch in range(done + 1, args.epochs + 1):
         t0 = time.perf_counter()
-        train_loss, train_acc, steps_done = train_one_epoch(model, train_loader, opt, args, epoch, F, mg, steps_done)
-        test_loss, test_acc = evaluate(model, test_loader, args, F, mg)
+        lr = opt.param_groups[0]["lr"]
+        try:
+            train_loss, train_acc, steps_done = train_one_epoch(model, train_loader, opt, args, epoch, F, mg,
+                                                                steps_done)
+            test_loss, test_acc = evaluate(model, test_loader, args, F, mg)
+            _check_finite(test_loss, f"test loss at epoch {epoch}")
+        except _Diverged as e:
+            kept = f"{ckpt_path} still holds epoch {epoch - 1}" if epoch > 1 else "no checkpoint was written"
+            raise RunFailed(f"{e}: training stopped ({kept}); try a smaller --lr") from None
         if sched is not None:
             sched.step()
-        history.append({"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc, "test_loss": test_loss,
-                        "test_acc": test_acc, "seconds": round(time.perf_counter() - t0, 3)})
-        _write_json(os.path.join(args.out, "metrics.json"), history)
-        mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
-                 "scheduler": None if sched is None else sched.state_dict(), "rng": mg.get_rng_state(),
-                 "loader": train_loader.state_dict(), "history": history, "epoch": epoch,
-                 "args": {k: v for k, v in vars(args).items() if k not in ("resume", "stop_after_steps")}},
-                ckpt_path)
-        plot_curves(history, os.path.join(args.out, "curves.png"))
+        history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
+                        "test_loss": test_loss, "test_acc": test_acc, "seconds": round(time.perf_counter() - t0, 3)})
+        try:  # the checkpoint first: metrics.json never lists an epoch whose checkpoint is missing
+            mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+                     "scheduler": None if sched is None else sched.state_dict(), "rng": mg.get_rng_state(),
+                     "loader": train_loader.state_dict(), "history": history, "epoch": epoch,
+                     "args": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED}}, ckpt_path)
+            _write_json(os.path.join(args.out, "metrics.json"), history)
+            plot_curves(history, os.path.join(args.out, "curves.png"))
+        except OSError as e:
+            raise RunFailed(f"cannot save epoch {epoch}: {e}") from None
         print(f"epoch {epoch}: train loss {train_loss:.4f} acc {100 * train_acc:.2f}% | test loss {test_loss:.4f} "
-              f"acc {100 * test_acc:.2f}% | {history[-1]['seconds']:.1f} s", flush=True)
+              f"acc {100 * test_acc:.2f}% | lr {lr:.4g} | {history[-1]['seconds']:.1f} s", flush=True)
     return history
 
 
 def main(argv=None) -> int:
+    args = None
     try:
         args = parse_args(argv)
         run(args)
     except UsageError as e:
         print(f"minigrad.train: error: {e}", file=sys.stderr)
         return 2
+    except RunFailed as e:
+        print(f"minigrad.train: error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt as e:
         print(f"minigrad.train: interrupted ({e}); continue with --resume {os.path.join(args.out, 'checkpoint.npz')}",
               file=sys.stderr)
