@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .cifar_files import ARCHIVE, FOLDER, read_cifar10
-from .download import default_root, download_dataset
+from .download import RAW_IDX_MD5, default_root, download_dataset, file_digest
 from .errors import CorruptFileError, DatasetNotFoundError
 from .idx_files import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 from .loader import default_collate
@@ -124,6 +124,12 @@ class MNIST(FileDataset):
     `root` holds the four IDX files, gzipped or not, directly or in `root/mnist/` (or
     torchvision's `root/MNIST/raw/`); None means default_root("mnist"). download=True
     fetches missing files from download.MIRRORS["mnist"] into `root`, checking their MD5.
+
+    Reading checks, each a CorruptFileError naming the file: the IDX format (magic number,
+    header, size); images of the dataset's geometry (28 x 28); as many labels as images, each a
+    class; and an uncompressed file of the official file's size has the official MD5
+    (download.RAW_IDX_MD5; a gzipped one is checked by gzip's CRC). A file of another size (a
+    subset you made) is checked for format and geometry only.
     """
 
     name = "mnist"
@@ -150,10 +156,18 @@ class MNIST(FileDataset):
                 return paths
         return None
 
+    IMAGE_SHAPE = (28, 28)
+
     def read(self, found, train):
         images_path, labels_path = found
+        for path in found:
+            self.check_official_checksum(path)
         images = read_idx(images_path, IMAGES_MAGIC)
         labels = read_idx(labels_path, LABELS_MAGIC)
+        if images.shape[1:] != self.IMAGE_SHAPE:
+            raise CorruptFileError(images_path, f"images of {images.shape[1]} x {images.shape[2]} pixels, but "
+                                                f"{type(self).__name__} images are {self.IMAGE_SHAPE[0]} x "
+                                                f"{self.IMAGE_SHAPE[1]}")
         if len(labels) != len(images):
             raise CorruptFileError(
                 labels_path, f"{len(labels)} labels for the {len(images)} images of {images_path.name}"
@@ -161,6 +175,15 @@ class MNIST(FileDataset):
         if labels.size and labels.max() >= len(self.classes):
             raise CorruptFileError(labels_path, f"label {labels.max()} outside 0..{len(self.classes) - 1}")
         return images, labels
+
+    @classmethod
+    def check_official_checksum(cls, path):
+        """An uncompressed file named and sized as an official one must have its MD5."""
+        size, md5 = RAW_IDX_MD5.get(cls.name, {}).get(path.name, (None, None))
+        if size is not None and path.stat().st_size == size:
+            actual = file_digest(path, "md5")
+            if actual != md5:
+                raise CorruptFileError(path, f"MD5 {actual}, but the official {path.name} has MD5 {md5}")
 
 
 class FashionMNIST(MNIST):
