@@ -375,17 +375,18 @@ def run(args) -> list:
     sched = build_scheduler(args, opt, done)
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "checkpoint.npz")
-    steps_done = 0
+    steps_done, last_saved = 0, (args.resume, done) if state else None
     for epoch in range(done + 1, args.epochs + 1):
         t0 = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
         try:
-            train_loss, train_acc, steps_done = train_one_epoch(model, train_loader, opt, args, epoch, F, mg,
-                                                                steps_done)
-            test_loss, test_acc = evaluate(model, test_loader, args, F, mg)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # a nan loss is reported below
+                train_loss, train_acc, steps_done = train_one_epoch(model, train_loader, opt, args, epoch, F, mg,
+                                                                    steps_done)
+                test_loss, test_acc = evaluate(model, test_loader, args, F, mg)
             _check_finite(test_loss, f"test loss at epoch {epoch}")
         except _Diverged as e:
-            kept = f"{ckpt_path} still holds epoch {epoch - 1}" if epoch > 1 else "no checkpoint was written"
+            kept = "no checkpoint was written" if last_saved is None else "{} still holds epoch {}".format(*last_saved)
             raise RunFailed(f"{e}: training stopped ({kept}); try a smaller --lr") from None
         if sched is not None:
             sched.step()
@@ -396,6 +397,7 @@ def run(args) -> list:
                      "scheduler": None if sched is None else sched.state_dict(), "rng": mg.get_rng_state(),
                      "loader": train_loader.state_dict(), "history": history, "epoch": epoch,
                      "args": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED}}, ckpt_path)
+            last_saved = (ckpt_path, epoch)
             _write_json(os.path.join(args.out, "metrics.json"), history)
             plot_curves(history, os.path.join(args.out, "curves.png"))
         except OSError as e:
