@@ -121,6 +121,75 @@ def test_load_state_dict_errors_change_nothing():
     assert result.missing_keys == ["block.bn.running_var"] and result.unexpected_keys == ["extra.weight"]
 
 
+def _torch_load_error(tnet, state):
+    """The RuntimeError torch's load_state_dict raises for ``state`` (torch tensors), or None."""
+    try:
+        tnet.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    except RuntimeError as e:
+        return e
+    return None
+
+
+@pytest.mark.parametrize("spoil, key", [
+    (lambda s: s.pop("head.1.bias"), "head.1.bias"),                                    # missing
+    (lambda s: s.update({"head.2.weight": np.zeros(1, np.float32)}), "head.2.weight"),  # unexpected
+    (lambda s: s.update({"head.1.bias": np.zeros(4, np.float32)}), "head.1.bias"),      # size mismatch
+], ids=["missing", "unexpected", "shape"])
+def test_load_state_dict_errors_are_runtime_errors_naming_the_key_like_torch(spoil, key):
+    net, tnet = Net(), torch_net()
+    state = net.state_dict()
+    spoil(state)
+    expected = _torch_load_error(tnet, state)
+    assert expected is not None and key in str(expected)
+    with pytest.raises(RuntimeError, match=key.replace(".", r"\.")) as info:
+        net.load_state_dict(state)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, nn.StateDictError)
+
+
+@pytest.mark.parametrize("bad_bias", [
+    np.array(["a", "b", "c", "d", "e"]),           # strings
+    [[1.0], [2.0, 3.0], [4.0], [5.0], [6.0]],       # ragged: no array at all
+    np.ones(5) + 1j,                                # complex: a cast would drop the imaginary part
+    np.array([None] * 5, dtype=object),
+], ids=["strings", "ragged", "complex", "objects"])
+def test_a_bad_value_late_in_the_state_dict_changes_nothing(bad_bias):
+    net = Net()
+    before = net.state_dict()
+    state = Net().state_dict()  # other values everywhere ...
+    state["head.1.bias"] = bad_bias  # ... and one bad one, after all the others
+    with pytest.raises(nn.StateDictError, match="'head.1.bias'"):
+        net.load_state_dict(state)
+    for key, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)
+
+
+def test_integer_counters_take_integers_only():
+    bn = nn.BatchNorm2d(3)
+    state = bn.state_dict()
+    assert state["num_batches_tracked"].dtype == np.int64  # as torch's
+    for bad in (np.array(2.5), np.array(2**70, dtype=np.float64).astype(object)):
+        with pytest.raises(nn.StateDictError, match="num_batches_tracked"):
+            bn.load_state_dict({**state, "num_batches_tracked": bad})
+    with pytest.raises(nn.StateDictError, match="outside the range of int32"):
+        module = nn.Module()
+        module.register_buffer("count", mg.zeros(1, dtype=np.int32))
+        module.load_state_dict({"count": np.array([2**40])})
+    bn.load_state_dict({**state, "num_batches_tracked": np.array(7)})
+    assert int(bn.num_batches_tracked.numpy()) == 7
+
+
+def test_values_are_cast_to_the_models_dtype_as_torch_copy_does():
+    net, tnet = Net(), torch_net()
+    state = {k: v.numpy() for k, v in tnet.state_dict().items()}
+    state = {k: v.astype(np.float64) if v.dtype.kind == "f" else v for k, v in state.items()}
+    net.load_state_dict(state)
+    tnet.load_state_dict({k: torch.as_tensor(v) for k, v in state.items()})
+    for key, value in tnet.state_dict().items():
+        assert net.state_dict()[key].dtype == value.numpy().dtype
+        np.testing.assert_array_equal(net.state_dict()[key], value.numpy())
+    net.load_state_dict(dict(torch_net().named_parameters()), strict=False)  # tensors that require grad
+
+
 def test_non_persistent_buffers_stay_out_of_state_dict():
     m = nn.Module()
     m.register_buffer("kept", mg.ones(2))

@@ -177,3 +177,139 @@ def test_schedule_state_dict_resumes():
     sched.step(), sched2.step()
     assert sched2.get_last_lr() == sched.get_last_lr()
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+
+
+def _trained(name, steps=2, **kwargs):
+    _, opt, params = run_minigrad(lambda ps: getattr(optim, name)(ps, **{"lr": 0.1, **kwargs}), steps=steps)
+    return opt, params
+
+
+def _fresh(name, **kwargs):
+    return getattr(optim, name)([mg.zeros(3, 4, requires_grad=True), mg.zeros(5, requires_grad=True)],
+                                **{"lr": 0.5, **kwargs})
+
+
+def _unchanged(opt, lr=0.5):
+    return opt.state == {} and all(g["lr"] == lr for g in opt.param_groups)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_param_group_keys_are_torchs(name):
+    """Ours are the torch names minus its implementation switches (foreach, fused, capturable, ...)."""
+    ours = _fresh(name).param_groups[0]
+    theirs = getattr(torch.optim, name)([torch.zeros(2, requires_grad=True)], lr=0.5).param_groups[0]
+    switches = {"foreach", "fused", "capturable", "differentiable", "maximize"}
+    assert set(ours) == set(theirs) - switches
+    if "decoupled_weight_decay" in theirs:
+        assert ours["decoupled_weight_decay"] == theirs["decoupled_weight_decay"]
+
+
+@pytest.mark.parametrize("saved_kind, loading_kind", [
+    ("Adam", "SGD"), ("SGD", "Adam"), ("Adam", "AdamW"), ("AdamW", "Adam"), ("RMSprop", "Adam"), ("SGD", "RMSprop"),
+])
+def test_a_state_of_another_optimizer_is_refused(saved_kind, loading_kind):
+    """Deliberately stricter than torch, which loads an Adam state into SGD without a word (checked here)."""
+    saved, _ = _trained(saved_kind, momentum=0.9) if saved_kind == "SGD" else _trained(saved_kind)
+    if {saved_kind, loading_kind} == {"Adam", "SGD"}:
+        p = [torch.zeros(3, 4, requires_grad=True), torch.zeros(5, requires_grad=True)]
+        a = getattr(torch.optim, saved_kind)(p, lr=0.1)
+        getattr(torch.optim, loading_kind)(p, lr=0.5).load_state_dict(a.state_dict())  # torch: no error
+    other = _fresh(loading_kind)
+    with pytest.raises(ValueError, match="another optimizer|is of Adam"):
+        other.load_state_dict(saved.state_dict())
+    assert _unchanged(other)
+
+
+def _spoiled(name, change, **kwargs):
+    opt, _ = _trained(name, **kwargs)
+    state = opt.state_dict()
+    change(state)
+    return state
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("SGD", lambda s: s["param_groups"][0].update(lr=-0.1), "lr = -0.1 is not a valid lr"),
+    ("SGD", lambda s: s["param_groups"][0].update(lr=float("nan")), "lr = nan"),
+    ("SGD", lambda s: s["param_groups"][0].update(lr="0.1"), "lr = '0.1'"),
+    ("SGD", lambda s: s["param_groups"][0].update(momentum=-0.5), "momentum must be >= 0"),
+    ("SGD", lambda s: s["param_groups"][0].update(nesterov="yes"), "nesterov = 'yes'"),
+    ("Adam", lambda s: s["param_groups"][0].update(betas=(0.9, 1.5)), r"betas must be two numbers in \[0, 1\)"),
+    ("Adam", lambda s: s["param_groups"][0].update(betas=(0.9,)), "betas = "),
+    ("Adam", lambda s: s["param_groups"][0].pop("eps"), r"lacks \['eps'\]"),
+    ("Adam", lambda s: s["state"][0].update(step=2.5), "'step' must be an integer >= 0"),
+    ("Adam", lambda s: s["state"][0].update(step=-1), "'step' must be an integer >= 0"),
+    ("Adam", lambda s: s["state"][1].pop("exp_avg_sq"), r"lacks the state \['exp_avg_sq'\]"),
+    ("Adam", lambda s: s["state"][1].update(velocity=np.zeros(5)), r"has state \['velocity'\]"),
+    ("Adam", lambda s: s["state"][1].update(exp_avg=np.array(["x"] * 5)), "'exp_avg' must be a floating-point"),
+    ("Adam", lambda s: s["state"].update({7: {}}), "state for parameter 7, which no group lists"),
+    ("Adam", lambda s: s["param_groups"][0].update(params=[0, 0]), "appears twice"),
+    ("RMSprop", lambda s: s["state"][0].pop("momentum_buffer"), r"lacks the state \['momentum_buffer'\]"),
+    ("SGD", lambda s: s.update(extra=1), "expected a dict with keys 'state' and 'param_groups'"),
+], ids=lambda v: v if isinstance(v, str) and len(v) < 8 else None)
+def test_a_bad_state_dict_changes_nothing(name, change, message):
+    """lr >= 0 is checked as at construction (torch loads a negative lr silently); the rest would
+    make the next step() raise or compute nonsense."""
+    kwargs = {"momentum": 0.9} if name in ("SGD", "RMSprop") else {}
+    state = _spoiled(name, change, **kwargs)
+    other = _fresh(name, **kwargs)
+    with pytest.raises(ValueError, match=message):
+        other.load_state_dict(state)
+    assert _unchanged(other)
+
+
+def test_state_dict_survives_mg_save_and_load(tmp_path):
+    opt, params = _trained("Adam", amsgrad=True)
+    path = mg.save(opt.state_dict(), tmp_path / "opt.npz")
+    fresh = _fresh("Adam", amsgrad=True)
+    fresh.load_state_dict(mg.load(path))
+    assert fresh.param_groups[0]["betas"] == (0.9, 0.999) and fresh.param_groups[0]["lr"] == 0.1
+    for p, q in zip(params, fresh._all_params()):
+        np.testing.assert_array_equal(opt.state[p]["max_exp_avg_sq"].numpy(), fresh.state[q]["max_exp_avg_sq"].numpy())
+
+
+def _scheduled(name, steps=3):
+    kwargs = dict(SCHEDULES)[name]
+    opt = optim.SGD(groups([mg.ones(1, requires_grad=True), mg.ones(1, requires_grad=True)], lr=0.5), lr=1.0)
+    sched = getattr(lr_scheduler, name)(opt, **kwargs)
+    for _ in range(steps):
+        sched.step()
+    return opt, sched
+
+
+@pytest.mark.parametrize("saved_kind", [n for n, _ in SCHEDULES])
+@pytest.mark.parametrize("loading_kind", [n for n, _ in SCHEDULES])
+def test_a_schedule_state_loads_only_into_the_same_schedule(saved_kind, loading_kind):
+    _, saved = _scheduled(saved_kind)
+    _, other = _scheduled(loading_kind, steps=0)
+    before = dict(other.__dict__)
+    if saved_kind == loading_kind:
+        other.load_state_dict(saved.state_dict())
+        assert other.last_epoch == 3 and other.get_last_lr() == saved.get_last_lr()
+    else:
+        with pytest.raises(ValueError, match=f"not the state of a {loading_kind}"):
+            other.load_state_dict(saved.state_dict())
+        assert other.__dict__ == before
+
+
+@pytest.mark.parametrize("name, change, message", [
+    ("CosineAnnealingLR", dict(last_epoch=2.5), "last_epoch must be an integer >= 0"),
+    ("CosineAnnealingLR", dict(last_epoch=-3), "last_epoch must be an integer >= 0"),
+    ("CosineAnnealingLR", dict(last_epoch=True), "last_epoch must be an integer"),
+    ("CosineAnnealingLR", dict(base_lrs=[1.0, -1.0]), "base_lrs must be 2 finite numbers >= 0"),
+    ("CosineAnnealingLR", dict(base_lrs=[1.0]), "base_lrs must be 2 finite numbers"),
+    ("CosineAnnealingLR", dict(_last_lr=[float("inf"), 1.0]), "_last_lr must be 2 finite numbers"),
+    ("CosineAnnealingLR", dict(T_max=0), "T_max must be a number >= 1"),
+    ("CosineAnnealingLR", dict(eta_min=-0.1), "eta_min must be a finite number >= 0"),
+    ("StepLR", dict(step_size=0), "step_size must be an integer >= 1"),
+    ("StepLR", dict(gamma="0.1"), "gamma must be a finite number"),
+    ("MultiStepLR", dict(milestones=[2, 2.5]), "milestones must be an integer"),
+    ("ExponentialLR", dict(gamma=float("nan")), "gamma must be a finite number"),
+])
+def test_a_bad_schedule_state_changes_nothing(name, change, message):
+    """torch's load_state_dict updates the scheduler's __dict__ with whatever it gets."""
+    _, saved = _scheduled(name)
+    _, other = _scheduled(name, steps=1)
+    before = dict(other.__dict__)
+    with pytest.raises(ValueError, match=message):
+        other.load_state_dict({**saved.state_dict(), **change})
+    assert other.__dict__ == before
