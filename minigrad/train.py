@@ -302,8 +302,9 @@ CHECKPOINT_ENTRIES = {"model", "optimizer", "scheduler", "rng", "loader", "histo
 
 def load_checkpoint(args):
     """Read ``--resume``'s checkpoint and complete ``args`` from it: settings the command line gives win
-    (and are recorded), the others are the checkpoint's. Raises UsageError when the checkpoint is of
-    another run (model, dataset, optimizer, batch size, data limit, seed) or has done ``--epochs`` already."""
+    (and are recorded), the others are the checkpoint's, and ``--out`` is by default the checkpoint's
+    folder. Raises UsageError when the checkpoint is of another run (model, dataset, optimizer, batch
+    size, data limit, seed) or has done ``--epochs`` already."""
     import minigrad as mg
 
     path = args.resume
@@ -322,6 +323,8 @@ def load_checkpoint(args):
     for key, value in recorded.items():
         if key in DEFAULTS and key not in args.given and key not in NOT_RECORDED:
             setattr(args, key, value)
+    if "out" not in args.given:  # the checkpoint's folder, wherever it has moved since
+        args.out = os.path.dirname(path) or "."
     _resolve_lr(args)
     check_args(args)
     done = state["epoch"]
