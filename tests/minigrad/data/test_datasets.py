@@ -142,6 +142,41 @@ def test_label_count_must_match_image_count(tmp_path, tiny_mnist):
         data.MNIST(root=tmp_path)
 
 
+@pytest.mark.parametrize("compress", [True, False], ids=["gzip", "raw"])
+@pytest.mark.parametrize("size", [(30, 30), (28, 20)])
+def test_images_of_another_geometry_are_an_error_at_load_time(tmp_path, tiny_mnist, compress, size):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(12, *size), dtype=np.uint8)
+    images_path, _ = write_idx_dataset(tmp_path, images, tiny_mnist[1], compress=compress)
+    expected = rf"{re.escape(str(images_path))}: images of {size[0]} x {size[1]} pixels, but MNIST images are 28 x 28"
+    with pytest.raises(data.CorruptFileError, match=expected):
+        data.MNIST(root=tmp_path)
+
+
+@pytest.mark.parametrize("dataset, folder", [(data.MNIST, "mnist"), (data.FashionMNIST, "fashion-mnist")])
+def test_uncompressed_official_files_are_checked_against_their_md5(shared_data, tmp_path, dataset, folder):
+    """The official .gz files (MD5s of download.FILE_MD5) decompressed: loads as they are; one flipped
+    pixel byte (which keeps the format, size and geometry intact) is named as corrupt."""
+    source = shared_data / folder
+    if not source.is_dir():
+        pytest.skip(f"{source} is missing")
+    for name in ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        gz = source / f"{name}.gz"
+        assert data.file_digest(gz) == data.FILE_MD5[folder][gz.name]
+        (tmp_path / name).write_bytes(gzip.decompress(gz.read_bytes()))
+    clean = dataset(root=tmp_path, train=False)
+    expected = read_idx_independently(source / "t10k-images-idx3-ubyte.gz")
+    np.testing.assert_array_equal(clean.data, expected)
+
+    images_path = tmp_path / "t10k-images-idx3-ubyte"
+    raw = bytearray(images_path.read_bytes())
+    raw[16 + 28 * 14 + 14] ^= 0x01  # the centre pixel of the first image
+    images_path.write_bytes(bytes(raw))
+    with pytest.raises(data.CorruptFileError, match=rf"{re.escape(str(images_path))}: MD5 [0-9a-f]{{32}}, but the "
+                                                    r"official t10k-images-idx3-ubyte has MD5 "):
+        dataset(root=tmp_path, train=False)
+
+
 def test_missing_files_error_says_where_and_what_to_do(tmp_path):
     with pytest.raises(data.DatasetNotFoundError) as error:
         data.MNIST(root=tmp_path)
