@@ -134,8 +134,9 @@ class Optimizer:
         for own, new in zip(self.param_groups, new_groups):
             own.update(new)
 
-    # what a parameter's state may hold: {name: "counter" | "tensor"}; subclasses list theirs
-    state_entries: dict = {}
+    # what a parameter's state may hold, {name: "counter" | "tensor"}; None (an optimizer of your own
+    # that does not say) accepts any names, ints as counters and arrays as tensors
+    state_entries: dict | None = None
 
     def required_state(self, group: dict) -> set:
         """The state names a parameter with any state must have under ``group``'s settings."""
@@ -176,7 +177,9 @@ class Optimizer:
         where = f"{type(self).__name__}.load_state_dict: parameter {key}"
         if not isinstance(entries, Mapping):
             raise ValueError(f"{where}: its state must be a dict, got {type(entries).__name__}")
-        unknown = sorted(set(entries) - set(self.state_entries))
+        kinds = self.state_entries or {k: "counter" if isinstance(v, numbers.Integral) else "tensor"
+                                       for k, v in entries.items()}
+        unknown = sorted(set(entries) - set(kinds))
         if unknown:
             raise ValueError(f"{where} has state {unknown}, which {type(self).__name__} does not keep "
                              f"(it keeps {sorted(self.state_entries)})")
@@ -185,7 +188,7 @@ class Optimizer:
             raise ValueError(f"{where} lacks the state {lacking}")
         out = {}
         for k, v in entries.items():
-            if self.state_entries[k] == "counter":
+            if kinds[k] == "counter":
                 if isinstance(v, np.ndarray) and v.shape == () and v.dtype.kind in "iu":
                     v = v.item()
                 if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:

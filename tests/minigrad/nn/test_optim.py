@@ -313,3 +313,22 @@ def test_a_bad_schedule_state_changes_nothing(name, change, message):
     with pytest.raises(ValueError, match=message):
         other.load_state_dict({**saved.state_dict(), **change})
     assert other.__dict__ == before
+
+
+def test_an_optimizer_of_your_own_still_saves_and_loads_its_state():
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def update(self, param, grad, state, group):
+            state["step"] = state.get("step", 0) + 1
+            state["last_grad"] = grad * 1.0
+            param.sub_(grad, alpha=group["lr"])
+
+    opt, params = _trained("SGD")  # only for the parameters
+    ours = PlainSGD(params)
+    loss_of(params, mg.sin).backward()
+    ours.step()
+    fresh = PlainSGD([mg.zeros(3, 4, requires_grad=True), mg.zeros(5, requires_grad=True)], lr=0.5)
+    fresh.load_state_dict(ours.state_dict())
+    assert [s["step"] for s in fresh.state.values()] == [1, 1] and fresh.param_groups[0]["lr"] == 0.1
