@@ -94,15 +94,15 @@ def load(path):
         opened = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{path} is not a readable minigrad checkpoint ({e}); it may be truncated or corrupt") from None
+    except _UNREADABLE as e:
+        raise _unreadable(path, e) from None
     if not isinstance(opened, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single NumPy array (.npy), not a minigrad checkpoint (.npz written by mg.save)")
+        raise ValueError(f"{path} holds a single NumPy array (.npy), not a minigrad checkpoint (an .npz of mg.save)")
     try:
         with opened as f:
             arrays = {k: f[k] for k in f.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as e:
-        raise ValueError(f"{path} is not a readable minigrad checkpoint ({e}); it may be truncated or corrupt") from None
+    except _UNREADABLE as e:
+        raise _unreadable(path, e) from None
     if "__structure__" not in arrays:
         raise ValueError(f"{path} is an .npz file but not a minigrad checkpoint (no __structure__ entry)")
     try:
@@ -110,3 +110,10 @@ def load(path):
         return _unflatten(structure, arrays)
     except (UnicodeDecodeError, json.JSONDecodeError, TypeError, _BrokenStructure) as e:
         raise ValueError(f"{path} is a damaged minigrad checkpoint: its __structure__ entry is broken ({e})") from None
+
+
+_UNREADABLE = (zipfile.BadZipFile, ValueError, OSError, EOFError)
+
+
+def _unreadable(path, error) -> ValueError:
+    return ValueError(f"{path} is not a readable minigrad checkpoint ({error}); it may be truncated or corrupt")

@@ -328,7 +328,8 @@ def load_checkpoint(args):
     _resolve_lr(args)
     check_args(args)
     done = state["epoch"]
-    if isinstance(done, bool) or not isinstance(done, int) or done < 1 or len(state["history"]) != done:
+    history = state["history"]
+    if isinstance(done, bool) or not isinstance(done, int) or not isinstance(history, list) or len(history) != done:
         raise UsageError(f"cannot resume from {path}: its epoch count {done!r} does not match its history")
     if args.epochs <= done:
         raise UsageError(f"{path} has already trained {done} epoch{'s' if done > 1 else ''}; "

@@ -118,7 +118,8 @@ class Optimizer:
         if len(groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(groups)} parameter groups, "
                              f"the optimizer has {len(self.param_groups)}")
-        new_groups = [self._checked_group(i, saved, own) for i, (saved, own) in enumerate(zip(groups, self.param_groups))]
+        new_groups = [self._checked_group(i, saved, own)
+                      for i, (saved, own) in enumerate(zip(groups, self.param_groups))]
         params = {}
         for saved, own in zip(groups, self.param_groups):
             params.update(zip(saved["params"], own["params"]))
