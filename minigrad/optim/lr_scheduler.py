@@ -9,6 +9,10 @@
 ``scheduler.step()`` advances t by one (call it after ``optimizer.step()``, once per epoch or per
 iteration as you choose) and writes the new rate into every parameter group. Rates are computed
 from t, not from the previous rate, so a rate changed by hand is overwritten at the next step.
+
+Unlike PyTorch, the settings are checked at construction and by ``load_state_dict`` (step_size
+and milestones integers, step_size >= 1, T_max >= 1, gamma and eta_min finite and >= 0), so a
+schedule never computes a negative or nan rate.
 """
 from __future__ import annotations
 

@@ -105,7 +105,8 @@ class Optimizer:
         hyperparameter's type and value, as the constructor checks them (lr >= 0 and finite, ...;
         PyTorch accepts a negative lr here); the state of each parameter: known names only, all the
         names this optimizer's update needs, integer step counters >= 0, floating-point arrays of the
-        parameter's shape.
+        parameter's shape. So a torch.optim state dict, with its implementation switches (foreach,
+        fused, ...) and tensor step counts, does not load: convert it first.
         """
         name = type(self).__name__
         if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
