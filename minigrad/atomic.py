@@ -58,7 +58,10 @@ def _naming_target(error: OSError, path: Path, temporary) -> OSError:
     """``error`` re-made to name ``path`` where it named the temporary file or no file at all."""
     if error.errno is None or error.filename not in (None, str(temporary)):
         return error
-    return type(error)(error.errno, error.strerror, str(path))
+    try:
+        return type(error)(error.errno, error.strerror, str(path))
+    except TypeError:  # a subclass with a constructor of its own
+        return error
 
 
 @contextmanager
