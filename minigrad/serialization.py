@@ -90,14 +90,16 @@ def load(path):
     checkpoint written by ``save`` (a ``.npy`` file, a truncated or damaged file) raises one ValueError
     naming ``path``."""
     path = os.fspath(path)
+    with open(path, "rb") as f:  # a missing file: FileNotFoundError, as torch.load
+        head = f.read(6)
+    if head == b"\x93NUMPY":
+        raise ValueError(f"{path} holds a single NumPy array (.npy), not a minigrad checkpoint (an .npz of mg.save)")
+    if not head.startswith(b"PK"):
+        raise ValueError(f"{path} is not a minigrad checkpoint: it is not an .npz (zip) file")
     try:
         opened = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
     except _UNREADABLE as e:
         raise _unreadable(path, e) from None
-    if not isinstance(opened, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path} holds a single NumPy array (.npy), not a minigrad checkpoint (an .npz of mg.save)")
     try:
         with opened as f:
             arrays = {k: f[k] for k in f.files}

@@ -138,3 +138,10 @@ def test_write_errors_name_the_users_path_not_the_temporary_one(tmp_path, monkey
         mg.save({"a": np.zeros(2)}, path)
     assert info.value.errno == errno.ENOSPC and str(path) in str(info.value)
     assert _temporaries(tmp_path) == [] and not path.exists()
+
+
+def test_load_of_another_kind_of_file_says_it_is_not_a_checkpoint(tmp_path):
+    path = tmp_path / "metrics.json"
+    path.write_text('[{"epoch": 1}]')
+    with pytest.raises(ValueError, match=f"{path} is not a minigrad checkpoint: it is not an .npz"):
+        mg.load(path)
