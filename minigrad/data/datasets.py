@@ -138,6 +138,7 @@ class MNIST(FileDataset):
         True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
         False: ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
     }
+    IMAGE_SHAPE = (28, 28)
 
     @classmethod
     def search_folders(cls, root):
@@ -155,8 +156,6 @@ class MNIST(FileDataset):
             if all(paths):
                 return paths
         return None
-
-    IMAGE_SHAPE = (28, 28)
 
     def read(self, found, train):
         images_path, labels_path = found

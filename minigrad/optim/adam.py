@@ -30,6 +30,9 @@ class Adam(Optimizer):
                 raise ValueError(f"{name}: {key} must be >= 0, got {group[key]}")
         if len(group["betas"]) != 2 or not all(0.0 <= b < 1.0 for b in group["betas"]):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {group['betas']}")
+        if group["decoupled_weight_decay"] != self.decoupled_weight_decay:
+            raise ValueError(f"{name}: decoupled_weight_decay is {self.decoupled_weight_decay} for {name}; "
+                             f"use {'AdamW' if group['decoupled_weight_decay'] else 'Adam'} for the other")
 
     def update(self, param, grad, state, group):
         if not state:

@@ -132,6 +132,7 @@ def test_zero_grad_and_parameters_without_gradients():
     (lambda p: optim.SGD([], lr=0.1), "empty parameter list"),
     (lambda p: optim.SGD([p[0], p[0]], lr=0.1), "more than one parameter group"),
     (lambda p: optim.SGD([p[0].detach()], lr=0.1), "leaf tensors that require grad"),
+    (lambda p: optim.Adam([{"params": p, "decoupled_weight_decay": True}]), "use AdamW for the other"),
 ])
 def test_bad_settings(make, message):
     with pytest.raises((ValueError, TypeError), match=message):
