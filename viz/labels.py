@@ -27,24 +27,25 @@ def _array(node) -> np.ndarray:
     return np.asarray(node.numpy() if hasattr(node, "numpy") else node)
 
 
-def value_text(node) -> str:
+def value_text(node, digits: int = DIGITS) -> str:
     """A Scalar's number; a tiny tensor's entries; else its mean and standard deviation."""
     if isinstance(node, Scalar):
-        return number(node.data)
+        return number(node.data, digits)
     arr = _array(node)
     if arr.size <= 4:
-        return "[" + ", ".join(number(v, 3) for v in arr.ravel()) + "]" if arr.ndim else number(arr)
+        return "[" + ", ".join(number(v, digits) for v in arr.ravel()) + "]" if arr.ndim else number(arr, digits)
     arr = arr.astype(np.float64)
     return f"μ {number(arr.mean(), 3)}  σ {number(arr.std(), 3)}"
 
 
-def gradient_text(g) -> str:
-    """A Scalar gradient's number; a tiny tensor's entries; else its Euclidean norm."""
+def gradient_text(g, digits: int = DIGITS) -> str:
+    """A Scalar gradient's number; a tiny tensor's entries; else its Euclidean norm and largest |entry|
+    (never a mean: the mean of a softmax cross-entropy gradient is about 0)."""
     if g is None:
         return "—"
     if isinstance(g, Scalar) or _array(g).size <= 4:
-        return value_text(g)
-    return f"norm {number(gradient_norm(g), 3)}"
+        return value_text(g, digits)
+    return f"norm {number(gradient_norm(g), 3)}  max|·| {number(np.abs(_array(g)).max(), 3)}"
 
 
 def gradient_norm(g) -> float:
@@ -70,8 +71,14 @@ def count_text(n: int) -> str:
     return str(n)
 
 
+OWN_SYMBOLS = {"neg": "neg", "sub": "−"}   # negation and subtraction must not look alike
+
+
 def op_symbol(op) -> str:
-    """The op's symbol from its formula template: "{0} + {1}" → "+", "log({0})" → "log", "√{0}" → "√"."""
+    """The op's symbol from its formula template: "{0} + {1}" → "+", "log({0})" → "log", "√{0}" → "√";
+    subtraction is "−" and negation "neg"."""
+    if op.name in OWN_SYMBOLS:
+        return OWN_SYMBOLS[op.name]
     if op.symbol is None:
         return op.name
     attrs = {k: v for k, v in vars(op).items() if not k.startswith("_")}
@@ -99,9 +106,16 @@ class Row:
     state: str = ""
 
 
-def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None) -> str:
-    """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points),
-    so step frames that fill in numbers keep the same layout."""
+def text_width(text: str, size: float = style.FONT_SIZE) -> int:
+    """A generous estimate of the width of ``text`` in points (Helvetica averages about 0.55 em)."""
+    return int(len(str(text)) * size * 0.62) + 10
+
+
+def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None,
+                sizes: tuple | None = None) -> str:
+    """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points);
+    ``sizes`` = (label width, text width, row height) fixes every cell, so step frames that fill in numbers
+    keep exactly the same layout."""
     head = f"<B>{escape(title)}</B>" if title else ""
     if subtitle:
         sub = f'<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{escape(subtitle)}</FONT>'
@@ -113,13 +127,18 @@ def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *
         if rows:
             lines.append("<HR/>")
     size = f' WIDTH="{cell_width}"' if cell_width else ""
+    label_size = ""
+    if sizes:
+        label_size = f' FIXEDSIZE="TRUE" WIDTH="{sizes[0]}" HEIGHT="{sizes[2]}"'
+        size = f' FIXEDSIZE="TRUE" WIDTH="{sizes[1]}" HEIGHT="{sizes[2]}"'
     for row in rows:
         colour = style.PENDING if row.state == "pending" else ("#000000" if not row.state else style.HIGHLIGHT)
         text = escape(row.text)
         if row.state == "new":
             text = f"<B>{text}</B>"
-        lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{style.MUTED}">{escape(row.label)}</FONT></TD>'
-                     f'<TD ALIGN="RIGHT"{size}><FONT COLOR="{colour}">{text}</FONT></TD></TR>')
+        label = f'<FONT COLOR="{style.MUTED}">{escape(row.label)}</FONT>' if row.label else ""
+        text = f'<FONT COLOR="{colour}">{text}</FONT>' if row.text else ""
+        lines.append(f'<TR><TD ALIGN="LEFT"{label_size}>{label}</TD><TD ALIGN="RIGHT"{size}>{text}</TD></TR>')
     lines.append("</TABLE>")
     return "<" + "".join(lines) + ">"
 

@@ -29,6 +29,7 @@ class Scene:
     title_width: int | None = None
     legend_extra: list = field(default_factory=list)  # extra HTML rows for the legend
     cell_width: int | None = None
+    cell_sizes: dict = field(default_factory=dict)  # id(value) -> (label width, text width, row height), fixed
     legend: bool = True
     wrap: int | None = None                         # lay out left to right in rows of this many columns
 
@@ -74,7 +75,8 @@ def _value_node(scene, v):
     if id(v) in scene.highlight:
         fill, border = style.HIGHLIGHT_FILL, style.HIGHLIGHT
     title = scene.graph.name(v)
-    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border, cell_width=scene.cell_width)
+    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border, cell_width=scene.cell_width,
+                        sizes=scene.cell_sizes.get(id(v)))
     return dict(label=label, shape="plain")
 
 
@@ -122,14 +124,16 @@ def _legend(scene, ids) -> str:
 
 
 def _title(scene) -> str:
-    size = f' WIDTH="{scene.title_width}"' if scene.title_width else ""
+    size = f' FIXEDSIZE="TRUE" WIDTH="{scene.title_width}" HEIGHT="{style.FONT_SIZE + 16}"' if scene.title_width else ""
     return (f'<<TABLE BORDER="0" CELLPADDING="4"><TR><TD ALIGN="LEFT"{size}>'
             f'<FONT POINT-SIZE="{style.FONT_SIZE + 2}">{escape(scene.title)}</FONT></TD></TR></TABLE>>')
 
 
 def edge_groups(scene: Scene) -> dict:
-    """(tail id, head id) -> the graph edges drawn as that one edge, in drawing order. An edge of the graph
-    is ("in", op, i), input i flowing into op, or ("out", op), op producing its output."""
+    """(tail id, head id, operand) -> the graph edges drawn as that one edge, in drawing order. An edge of the
+    graph is ("in", op, i), input i flowing into op, or ("out", op), op producing its output. Every operand
+    of a drawn op is its own edge (``x * x`` has two, operand 0 and 1); edges into a folded module are
+    merged (operand None)."""
     ids = _Ids(scene)
     edges = {}
     for op in scene.graph.ops:
@@ -137,11 +141,31 @@ def edge_groups(scene: Scene) -> dict:
         for i, x in enumerate(op.inputs):
             tail = ids.of_value(x)
             if tail != head:
-                edges.setdefault((tail, head), []).append(("in", op, i))
+                operand = i if head.startswith("op") else None
+                edges.setdefault((tail, head, operand), []).append(("in", op, i))
         out = ids.of_value(op.out)
         if out != head:
-            edges.setdefault((head, out), []).append(("out", op))
+            edges.setdefault((head, out, None), []).append(("out", op))
     return edges
+
+
+def _operand_attrs(operand, keys) -> dict:
+    """Ports and operand tags for an edge into an op: parallel edges of an input read twice enter the op at
+    their own ports; operands of a non-commutative op are tagged 1, 2, ... so the order is visible."""
+    if operand is None:
+        return {}
+    op = keys[0][1]
+    n = len(op.inputs)
+    attrs = {}
+    if n == 2 and op.inputs[0] is op.inputs[1]:
+        attrs["headport"] = ("nw", "sw")[operand]
+    if n >= 2 and op.name not in COMMUTATIVE:
+        attrs.update(headlabel=str(operand + 1), labelfontsize=str(style.SMALL_FONT_SIZE),
+                     labelfontcolor=style.MUTED, labeldistance="1.6")
+    return attrs
+
+
+COMMUTATIVE = ("add", "mul", "maximum", "minimum")
 
 
 def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
@@ -194,8 +218,9 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
 
     emit(dot, ())
     edges = edge_groups(scene)
-    for (tail, head), keys in edges.items():
-        attrs = scene.edge_style(keys) if scene.edge_style else {}
+    for (tail, head, operand), keys in edges.items():
+        attrs = _operand_attrs(operand, keys)
+        attrs.update(scene.edge_style(keys) if scene.edge_style else {})
         dot.edge(tail, head, **attrs)
     if scene.wrap:
         _wrap(dot, list(drawn), edges, scene.wrap)
@@ -212,7 +237,7 @@ def _wrap(dot, nodes, edges, width: int):
     is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
     rank = {n: 0 for n in nodes}
     parents = {n: [] for n in nodes}
-    for tail, head in edges:
+    for tail, head, _ in edges:
         parents[head].append(tail)
     changed = True
     while changed:

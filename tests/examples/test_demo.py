@@ -22,5 +22,5 @@ def test_demo_prints_the_lecture_tables_and_writes_its_pictures(tmp_path):
         assert path.is_file() and path.stat().st_size > 0, name
         assert str(path) in proc.stdout
     with Image.open(out / "lecture_steps_forward.gif") as gif:
-        assert gif.n_frames == 5  # x, y given; a, b, c, f computed: one frame per step 0-4 of the slide
+        assert gif.n_frames == 6  # one frame per step of the trace's forward table: x, y, a, b, c, f
     assert not [n for n in os.listdir(out) if n.startswith(".")]
