@@ -160,6 +160,21 @@ class Trace:
     def _repr_markdown_(self):
         return self.markdown()
 
+    def _repr_html_(self):
+        """In Jupyter: the tables, then both modes as step-through players (the picture is what a lecture
+        shows; the tables stay in ``str``/``markdown``). Needs Graphviz; without it, the tables alone."""
+        import html
+
+        tables = f"<pre>{html.escape(str(self))}</pre>"
+        try:
+            import viz
+
+            viz.require_dot()
+        except Exception:
+            return tables
+        players = [viz.player_html(viz.frames_of_trace(self, mode)) for mode in ("forward", "reverse")]
+        return tables + "".join(players)
+
     def print(self):
         print(self)
 

@@ -66,7 +66,13 @@ def steps(fn, *inputs, mode: str = "forward", seed=None, rankdir: str = "LR", di
         raise ValueError(f"viz.steps: mode must be 'forward' or 'reverse', got {mode!r}")
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
         raise ValueError(f"viz.steps: digits must be an int from 1 to 17, got {digits!r}")
-    table = mg.trace(fn, *inputs, seed=seed)
+    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits)
+
+
+def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: int = 4) -> Frames:
+    """The frames of one mode of a trace already made (``mg.trace``): what ``viz.steps`` draws."""
+    if mode not in MODES:
+        raise ValueError(f"viz.steps: mode must be 'forward' or 'reverse', got {mode!r}")
     graph = read_graph(table.output, names={id(r.node): r.name for r in table.forward_rows})
     views = _Views(table, graph, digits)
     specs = {"forward": views.forward(), "reverse": views.reverse()}
@@ -177,7 +183,7 @@ class _Views:
         adjoint = f"∂{self.root}/∂{row.name} = {row.adjoint_text(self.fmt)}"
         if not row.contributions:
             done = "an input: done" if row.node._op is None else "done"
-            return f"Reverse mode · step {k}: {adjoint}  ({done})"
+            return f"Reverse mode · step {k}: {adjoint} ({done})"
         return f"Reverse mode · step {k}: {adjoint}; pass it back through {op_symbol(row.node._op)}: " \
                "upstream × local = downstream"
 
