@@ -235,8 +235,12 @@ def _edge_style(spec, label_size):
     return edge_style
 
 
+SEQUENCE_FORMATS = ("png", "svg", "pdf")
+
+
 def _frame_paths(path, n: int) -> list | None:
-    """The files of a PNG sequence ("frame_{}.png" or a folder), or None for a single-file format."""
+    """The files of a sequence ("frame_{}.png", "frame_{}.svg", "frame_{}.pdf", or a folder of PNGs), or
+    None for a single-file format."""
     path = os.fspath(path)
     if "{}" in path:
         return [path.format(f"{i:02d}") for i in range(n)]
@@ -245,34 +249,54 @@ def _frame_paths(path, n: int) -> list | None:
     return None
 
 
-def save_steps(frames, path, dpi: int = 110, seconds_per_frame: float = 1.5):
-    """Write frames as a multi-page PDF (.pdf), an animated GIF (.gif), or a PNG sequence (a path with
-    ``{}`` for the step number, or a folder). Every file is written atomically; returns the path(s)."""
-    from PIL import Image
+def save_steps(frames, path, dpi: int = 150, seconds_per_frame: float = 1.5):
+    """Write frames as a vector PDF with one page per frame (.pdf, fonts embedded), an animated GIF (.gif),
+    or one file per frame: a path with ``{}`` for the step number whose suffix picks PNG (at ``dpi``), SVG
+    or PDF ("frame_{}.svg"), or a folder (PNGs). Every file is written atomically; returns the path(s)."""
+    from .rendering import check_dpi
 
     frames = list(frames)
     if not frames:
         raise ValueError("viz.save_steps: no frames to save")
+    check_dpi(dpi, "viz.save_steps")
+    if not isinstance(seconds_per_frame, (int, float)) or not seconds_per_frame > 0:
+        raise ValueError(f"viz.save_steps: seconds_per_frame must be a positive number, got {seconds_per_frame!r}")
     paths = _frame_paths(path, len(frames))
-    suffix = os.path.splitext(os.fspath(path))[1].lower()
-    if paths is None and suffix not in (".pdf", ".gif"):
+    suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if (paths is None and suffix not in ("pdf", "gif")) or \
+            (paths is not None and os.path.splitext(paths[0])[1].lstrip(".").lower() not in SEQUENCE_FORMATS):
         raise ValueError(f"viz.save_steps: cannot save frames as {os.fspath(path)!r}; use .pdf, .gif, a path "
-                         "with {} (frame_{}.png) or a folder")
+                         "with {} (frame_{}.png, .svg or .pdf) or a folder")
     require_dot()
-    pictures = [pipe(f, "png", dpi) for f in frames]
     if paths is not None:
-        for data, p in zip(pictures, paths):
-            write_atomic(p, data)
+        fmt = os.path.splitext(paths[0])[1].lstrip(".").lower()
+        for frame, p in zip(frames, paths):
+            write_atomic(p, pipe(frame, fmt, dpi if fmt == "png" else None))
         return paths
-    images = _same_size([Image.open(io.BytesIO(p)).convert("RGB") for p in pictures])
+    if suffix == "pdf":
+        write_atomic(path, _pdf_pages([pipe(f, "pdf") for f in frames]))
+        return os.fspath(path)
+    from PIL import Image
+
+    images = _same_size([Image.open(io.BytesIO(pipe(f, "png", dpi))).convert("RGB") for f in frames])
     buffer = io.BytesIO()
-    if suffix == ".pdf":
-        images[0].save(buffer, "PDF", save_all=True, append_images=images[1:], resolution=dpi)
-    else:
-        images[0].save(buffer, "GIF", save_all=True, append_images=images[1:],
-                       duration=int(seconds_per_frame * 1000), loop=0)
+    images[0].save(buffer, "GIF", save_all=True, append_images=images[1:],
+                   duration=int(seconds_per_frame * 1000), loop=0)
     write_atomic(path, buffer.getvalue())
     return os.fspath(path)
+
+
+def _pdf_pages(documents) -> bytes:
+    """One PDF from one-page PDFs (Graphviz's vector output, fonts embedded), in order."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in documents:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
 
 
 def _same_size(images) -> list:

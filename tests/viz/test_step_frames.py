@@ -179,25 +179,47 @@ def test_steps_rejects_an_unknown_mode(lecture_fn):
         viz.steps(lecture_fn, mg.Scalar(3.0), mg.Scalar(2.0), mode="sideways")
 
 
-def test_save_steps_writes_a_page_per_frame(frames, tmp_path):
+def test_save_steps_writes_a_vector_page_per_frame(frames, tmp_path):
+    from pypdf import PdfReader
     forward = frames("forward")
     pdf = viz.save_steps(forward, tmp_path / "forward.pdf")
-    pages = re.findall(rb"/Type\s*/Page\b(?!s)", open(pdf, "rb").read())
-    assert len(pages) == 6
+    reader = PdfReader(pdf)
+    assert len(reader.pages) == 6
+    assert len({(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages}) == 1
+    page = reader.pages[3]
+    assert "b = y · a = 2.197" in page.extract_text()           # text, not pixels
+    resources = page["/Resources"]
+    assert "/XObject" not in resources or not any(
+        x.get_object().get("/Subtype") == "/Image" for x in resources["/XObject"].values())
+    fonts = [f.get_object() for f in resources["/Font"].values()]
+    assert fonts and all(f.get("/FontDescriptor") is None or any(k in f["/FontDescriptor"] for k in
+                         ("/FontFile", "/FontFile2", "/FontFile3")) for f in fonts)   # embedded
     gif = viz.save_steps(forward, tmp_path / "forward.gif")
     with Image.open(gif) as image:
         assert image.n_frames == 6
     assert sorted(os.listdir(tmp_path)) == ["forward.gif", "forward.pdf"]
 
 
-@pytest.mark.parametrize("pattern", ["frame_{}.png", "frames"])
-def test_save_steps_writes_png_sequences(frames, tmp_path, pattern):
+@pytest.mark.parametrize("pattern, magic", [("frame_{}.png", b"\x89PNG"), ("frames", b"\x89PNG"),
+                                            ("frame_{}.svg", b"<?xml"), ("frame_{}.pdf", b"%PDF")])
+def test_save_steps_writes_sequences(frames, tmp_path, pattern, magic):
     written = viz.save_steps(frames("reverse"), tmp_path / pattern)
-    assert len(written) == 6 and all(open(p, "rb").read(4) == b"\x89PNG" for p in written)
+    assert len(written) == 6 and all(open(p, "rb").read(len(magic)) == magic for p in written)
+    if magic != b"\x89PNG":
+        return
     folder = os.path.dirname(written[0])
     assert sorted(os.listdir(folder)) == sorted(os.path.basename(p) for p in written)
     sizes = {Image.open(p).size for p in written}
     assert len(sizes) == 1
+
+
+def test_save_steps_png_resolution_follows_dpi(frames, tmp_path):
+    reverse = frames("reverse")[:1]
+    small, = viz.save_steps(reverse, tmp_path / "small_{}.png", dpi=60)
+    large, = viz.save_steps(reverse, tmp_path / "large_{}.png", dpi=180)
+    assert Image.open(large).size[0] == pytest.approx(3 * Image.open(small).size[0], rel=0.02)
+    with pytest.raises(ValueError, match="dpi must be a number"):
+        viz.save_steps(reverse, tmp_path / "bad_{}.png", dpi=0)
 
 
 def test_save_steps_refuses_unknown_formats_before_rendering(frames, tmp_path):
