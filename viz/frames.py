@@ -25,9 +25,11 @@ from minigrad.trace import sum_text
 
 from . import style
 from .graph import read_graph
-from .labels import Row, escape, gradient_text, op_symbol, text_width, value_text
+from .drawing import finish
+from .labels import Row, check_digits, escape, gradient_text, op_symbol, text_width, value_text
 from .rendering import pipe, require_dot, write_atomic
 from .scene import Scene, to_digraph
+from .slides import check_font_scale, pad_to, parse_aspect, ratio_attribute, scale_fonts
 
 MODES = ("forward", "reverse")
 ROW_HEIGHT = 26
@@ -58,26 +60,43 @@ class FrameSpec:
     highlight: set = field(default_factory=set)   # ids of this step's node and op
 
 
-def steps(fn, *inputs, mode: str = "forward", seed=None, rankdir: str = "LR", digits: int = 4) -> Frames:
+def steps(fn, *inputs, mode: str = "forward", seed=None, rankdir: str = "LR", digits: int = 4, aspect=None,
+          font_scale: float = 1.0) -> Frames:
     """One Digraph per step of ``mg.trace(fn, *inputs, seed=seed)``: its forward table (mode="forward") or
     its reverse table (mode="reverse"). ``seed``: one forward direction (see ``mg.trace``); ``digits``:
-    significant digits of every number drawn."""
+    significant digits of every number drawn; ``aspect`` ("16:9") and ``font_scale`` as in ``viz.draw``,
+    one choice of rows for every frame."""
+    _check(mode, rankdir, digits, aspect, font_scale)
+    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits, aspect, font_scale)
+
+
+def _check(mode, rankdir, digits, aspect, font_scale):
     if mode not in MODES:
         raise ValueError(f"viz.steps: mode must be 'forward' or 'reverse', got {mode!r}")
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
-        raise ValueError(f"viz.steps: digits must be an int from 1 to 17, got {digits!r}")
-    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits)
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"viz.steps: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
+    check_digits(digits, "viz.steps")
+    check_font_scale(font_scale, "viz.steps")
+    return parse_aspect(aspect, "viz.steps")
 
 
-def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: int = 4) -> Frames:
+def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: int = 4, aspect=None,
+                    font_scale: float = 1.0) -> Frames:
     """The frames of one mode of a trace already made (``mg.trace``): what ``viz.steps`` draws."""
-    if mode not in MODES:
-        raise ValueError(f"viz.steps: mode must be 'forward' or 'reverse', got {mode!r}")
+    ratio = _check(mode, rankdir, digits, aspect, font_scale)
     graph = read_graph(table.output, names={id(r.node): r.name for r in table.forward_rows})
     views = _Views(table, graph, digits)
     specs = {"forward": views.forward(), "reverse": views.reverse()}
-    scenes = _scenes(graph, specs)
-    return Frames([to_digraph(scene, rankdir) for scene in scenes[mode]], [s.title for s in specs[mode]], mode)
+    scenes = _scenes(graph, specs)[mode]
+    if ratio is not None:
+        finish(scenes[0], rankdir, ratio, font_scale)    # picks the rows for the first frame
+        for scene in scenes[1:]:
+            scene.wrap = scenes[0].wrap
+    graphs = [scale_fonts(to_digraph(scene, rankdir), font_scale) for scene in scenes]
+    if ratio is not None:   # every frame has the same size: measure the first, pad all alike
+        attribute = ratio_attribute(graphs[0], ratio)
+        graphs = [pad_to(dot, ratio, attribute) for dot in graphs]
+    return Frames(graphs, [s.title for s in specs[mode]], mode)
 
 
 class _Views:

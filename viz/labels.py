@@ -18,6 +18,12 @@ from . import style
 DIGITS = 4
 
 
+def check_digits(digits, where: str = "viz.draw") -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"{where}: digits must be an int from 1 to 17 (significant digits), got {digits!r}")
+    return digits
+
+
 def number(x, digits: int = DIGITS) -> str:
     x = float(x)
     return "0" if x == 0 else f"{x:.{digits}g}"

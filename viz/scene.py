@@ -30,8 +30,9 @@ class Scene:
     legend_extra: list = field(default_factory=list)  # extra HTML rows for the legend
     cell_width: int | None = None
     cell_sizes: dict = field(default_factory=dict)  # id(value) -> (label width, text width, row height), fixed
-    legend: bool = True
+    legend: bool | str = True                       # True or "right": after the last column; "left"; False
     wrap: int | None = None                         # lay out left to right in rows of this many columns
+    show_saved: bool = False                        # list under each op what it keeps for backward
 
 
 def _safe(name: str) -> str:
@@ -226,19 +227,23 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
         _wrap(dot, list(drawn), edges, scene.wrap)
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
-        with dot.subgraph() as s:
-            s.attr(rank="sink")
-            s.node("legend")
+        if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs
+            for root in g.roots:
+                dot.edge(ids.of_value(root), "legend", style="invis")
+        else:
+            with dot.subgraph() as s:
+                s.attr(rank="sink")
+                s.node("legend")
     return dot
 
 
-def _wrap(dot, nodes, edges, width: int):
-    """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
-    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+def column_ranks(nodes, edges) -> dict:
+    """node id -> its column in a left-to-right layout: the longest path to it from a source."""
     rank = {n: 0 for n in nodes}
     parents = {n: [] for n in nodes}
     for tail, head, _ in edges:
-        parents[head].append(tail)
+        if head in parents and tail in rank:
+            parents[head].append(tail)
     changed = True
     while changed:
         changed = False
@@ -246,6 +251,20 @@ def _wrap(dot, nodes, edges, width: int):
             r = max((rank[p] + 1 for p in parents[n]), default=0)
             if r > rank[n]:
                 rank[n], changed = r, True
+    return rank
+
+
+def count_columns(scene: Scene) -> int:
+    """How many columns the drawing of ``scene`` has in one row (what ``wrap`` splits into rows)."""
+    edges = edge_groups(scene)
+    nodes = list(dict.fromkeys(n for tail, head, _ in edges for n in (tail, head)))
+    return max(column_ranks(nodes, edges).values(), default=0) + 1
+
+
+def _wrap(dot, nodes, edges, width: int):
+    """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
+    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+    rank = column_ranks(nodes, edges)
     columns = {}
     for n in sorted(nodes, key=lambda n: rank[n]):
         columns.setdefault(rank[n] % width, []).append(n)
