@@ -11,6 +11,7 @@ order the terms arrive: "∂f/∂b = 1 + 0.3373 = 1.337" (``ReverseRow.terms``).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +35,20 @@ def _fmt(v, digits: int = DIGITS) -> str:
         return _nested(arr, digits)
     arr = arr.astype(np.float64)
     return f"{'×'.join(map(str, arr.shape))} norm {np.linalg.norm(arr):.{digits}g} max|·| {np.abs(arr).max():.{digits}g}"
+
+
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_LATEX_SYMBOLS = {"∂": r"$\partial$", "·": r"$\cdot$", "×": r"$\times$", "√": r"$\surd$", "Σ": r"$\Sigma$",
+                  "σ": r"$\sigma$", "…": r"\ldots{}", "→": r"$\to$", "−": r"$-$", "𝟙": r"$\mathbf{1}$",
+                  "ᵀ": r"$^{T}$", "|": r"$|$", "—": "---", "<": r"$<$", ">": r"$>$"}
+
+
+def latex_text(text) -> str:
+    """Text for pdflatex: LaTeX's special characters escaped, the symbols of the tables as math."""
+    out = "".join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+    out = "".join(_LATEX_SYMBOLS.get(ch, ch) for ch in out)
+    return re.sub(r"(?<!\\)\$\$", "", out)
 
 
 def _nested(arr, digits) -> str:
@@ -156,6 +171,21 @@ class Trace:
     def markdown(self) -> str:
         (fh, f), (rh, r) = self._tables()
         return ("**Forward mode**\n\n" + self._md(fh, f) + "\n\n**Reverse mode**\n\n" + self._md(rh, r))
+
+    def latex(self) -> str:
+        """Both tables as LaTeX ``tabular``s with booktabs rules (``\\usepackage{booktabs}``), ready for a
+        slide or paper; symbols become math (∂ → \\partial, · → \\cdot, √ → \\surd ...)."""
+        (fh, f), (rh, r) = self._tables()
+
+        def table(title, head, rows, align):
+            lines = [f"\\textbf{{{latex_text(title)}}}\\par\\smallskip", f"\\begin{{tabular}}{{{align}}}", "\\toprule",
+                     " & ".join(latex_text(h) for h in head) + " \\\\", "\\midrule"]
+            lines += [" & ".join(latex_text(c) for c in row) + " \\\\" for row in rows]
+            return "\n".join(lines + ["\\bottomrule", "\\end{tabular}"])
+
+        return ("% needs \\usepackage{booktabs}\n" +
+                table("Forward mode", fh, f, "rll" + "r" * (len(fh) - 3)) + "\n\n\\bigskip\n" +
+                table("Reverse mode", rh, r, "rlrl") + "\n")
 
     def _repr_markdown_(self):
         return self.markdown()
