@@ -100,6 +100,33 @@ def op_symbol(op) -> str:
     return text
 
 
+_BOOKKEEPING = {"inputs", "needs_grad", "versions", "xp", "scope", "freed"}
+
+
+def saved_for_backward(op, names) -> list:
+    """What ``op`` keeps for its reverse rule: the inputs and output its ``vjp`` reads (by display name) and
+    the arrays it stored in ``forward`` (``argmax 1×6×14×14``), or "freed" after a backward without
+    ``retain_graph``."""
+    import inspect
+
+    if op.freed:
+        return ["freed"]
+    try:
+        source = inspect.getsource(type(op).vjp)
+    except (OSError, TypeError):
+        source = "self.inputs self.out"
+    saved = []
+    if "self.inputs" in source:
+        saved += [names(x) for x in op.inputs]
+    if "self.out" in source:
+        saved.append("output")
+    for key, value in vars(op).items():
+        if not key.startswith("_") and key not in _BOOKKEEPING and hasattr(value, "shape") and \
+                not isinstance(value, (int, float)):
+            saved.append(f"{key} {'×'.join(map(str, value.shape)) or '()'}")
+    return saved
+
+
 def escape(text) -> str:
     return html.escape(str(text), quote=True)
 

@@ -12,7 +12,8 @@ from typing import Callable
 
 from . import style
 from .graph import Graph
-from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table, value_text
+from .labels import (count_text, escape, module_table, number, op_symbol, saved_for_backward, shape_text,
+                     value_table, value_text)
 from .modules import ModuleLayout
 from .rendering import Digraph
 
@@ -91,6 +92,11 @@ def _op_node(scene, op):
         attrs.update(shape="ellipse", margin="0.04", width="0.5", height="0.5")
     if id(op) in scene.highlight:
         attrs.update(color=style.HIGHLIGHT, penwidth="3")
+    if scene.show_saved:
+        saved = saved_for_backward(op, lambda x: scene.graph.name(x) or value_text(x))
+        text = escape("saved: " + (", ".join(saved) if saved else "nothing"))
+        attrs["xlabel"] = f'<<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{text}</FONT>>'
+
     return attrs
 
 

@@ -188,3 +188,19 @@ def test_digraphs_display_inline_in_jupyter(lecture):
     *_, f = lecture
     bundle = viz.draw(f)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_show_saved_lists_what_each_op_keeps_for_backward(svg):
+    x, y = mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y")
+    a = x.log().named("a")
+    f = (y * a).sqrt().named("f")
+    drawing = svg(viz.draw(f, show_saved=True))
+    saved = {op.texts[0]: op.texts[1] for op in drawing.ops()}
+    assert saved == {"log": "saved: x", "·": "saved: y, a", "√": "saved: output"}
+    f.backward()
+    freed = svg(viz.draw(f, show_saved=True))
+    assert {op.texts[1] for op in freed.ops()} == {"saved: freed"}
+    images = mg.randn(1, 1, 4, 4, requires_grad=True)
+    pooled = mg.nn.MaxPool2d(2)(images).sum()
+    texts = [t for op in svg(viz.draw(pooled, show_saved=True)).ops() for t in op.texts]
+    assert any(t.startswith("saved: ") and t.endswith("argmax 1×1×2×2") for t in texts)   # the pooling indices
