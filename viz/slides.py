@@ -84,7 +84,10 @@ def fit_aspect(make, columns: int, ratio: float):
     best = None
     for wrap in wrap_choices(columns):
         dot = make(wrap)
-        width, height = bounding_box(dot)
+        try:
+            width, height = bounding_box(dot)
+        except RuntimeError:   # dot cannot rank some wrapped cluster layouts; try the next
+            continue
         text_size = min(ratio / width, 1 / height)
         if best is None or text_size > best[0] * 1.02:
             best = (text_size, wrap, dot)
