@@ -19,22 +19,26 @@ import numpy as np
 from . import autodiff
 from .autodiff import enable_grad, no_grad
 from .scalar import Scalar
+from .tensor import tensor
 
 
 DIGITS = 6
+SHOWN_ENTRIES = 4          # tensors up to this size print every entry; larger ones a summary
+FULL_ENTRIES = 256         # with show="full"
+PER_ELEMENT_INPUTS = 4     # Tensor inputs up to this size get one forward direction per element
 
 
-def _fmt(v, digits: int = DIGITS) -> str:
+def _fmt(v, digits: int = DIGITS, full: bool = False) -> str:
     if v is None:
         return "—"
     data = v.data if isinstance(v, Scalar) else (v.numpy() if hasattr(v, "numpy") else v)
     if isinstance(data, (float, int)) or np.ndim(data) == 0:
-        return f"{float(data):.{digits}g}"
+        return f"{float(data) + 0.0:.{digits}g}"
     arr = np.asarray(data)
-    if arr.size <= 4:
+    if arr.size <= (FULL_ENTRIES if full else SHOWN_ENTRIES):
         return _nested(arr, digits)
     arr = arr.astype(np.float64)
-    return f"{'×'.join(map(str, arr.shape))} norm {np.linalg.norm(arr):.{digits}g} max|·| {np.abs(arr).max():.{digits}g}"
+    return f"{'×'.join(map(str, arr.shape))}: norm {np.linalg.norm(arr):.{digits}g} max|·| {np.abs(arr).max():.{digits}g}"
 
 
 _LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -54,7 +58,7 @@ def latex_text(text) -> str:
 def _nested(arr, digits) -> str:
     """[[0.5, -1], [2, 0.1]]: every entry, the shape kept, on one line."""
     if arr.ndim == 0:
-        return f"{float(arr):.{digits}g}"
+        return f"{float(arr) + 0.0:.{digits}g}"   # + 0.0: no "-0"
     return "[" + ", ".join(_nested(a, digits) for a in arr) + "]"
 
 
@@ -119,8 +123,9 @@ class ReverseRow:
 class Trace:
     """The two step tables; ``str(trace)`` is plain text, ``trace.markdown()`` is Markdown."""
 
-    def __init__(self, inputs, output, forward_rows, reverse_rows, digits: int = DIGITS, labels=None):
-        self.inputs, self.output, self.digits = inputs, output, digits
+    def __init__(self, inputs, output, forward_rows, reverse_rows, digits: int = DIGITS, labels=None,
+                 full: bool = False):
+        self.inputs, self.output, self.digits, self.full = inputs, output, digits, full
         self.forward_rows, self.reverse_rows = forward_rows, reverse_rows
         self.input_names = [r.name for r in forward_rows[:len(inputs)]]
         self.direction_labels = labels or {n: f"∂/∂{n}" for n in self.input_names}  # direction -> header
@@ -136,7 +141,7 @@ class Trace:
         return {n: adj.get(n) for n in self.input_names}
 
     def fmt(self, v) -> str:
-        return _fmt(v, self.digits)
+        return _fmt(v, self.digits, self.full)
 
     def _tables(self):
         fmt = self.fmt
@@ -228,18 +233,32 @@ def _as_tangent(x, t, name):
             raise TypeError(f"trace(): the seed of Scalar input {name} must be a number, got {type(t).__name__}")
         return Scalar(float(t))
     else:
-        t = x._new(x.backend.asarray(np.asarray(t, dtype=x.dtype))) if hasattr(x.backend, "asarray") else \
-            type(x)(np.asarray(t, dtype=x.dtype))
+        t = tensor(np.asarray(t, dtype=x.dtype), dtype=x.dtype, device=x.device)
     if getattr(t, "shape", None) != getattr(x, "shape", None):
         raise ValueError(f"trace(): the seed of input {name} has shape {getattr(t, 'shape', ())}, the input "
                          f"has shape {x.shape}")
     return t
 
 
+def _one_hot(x, index):
+    arr = np.zeros(x.shape, dtype=x.dtype)
+    arr[index] = 1
+    return tensor(arr, dtype=x.dtype, device=x.device)
+
+
 def _directions(xs, names, seed) -> list:
-    """[(direction key, [tangent per input])]: each input in turn, or the one ``seed``."""
+    """[(direction key, [tangent per input])]: each input in turn (each element of a small Tensor input in
+    turn, "W[0,1]"; a larger Tensor along all ones), or the one ``seed``."""
     if seed is None:
-        return [(n, [x2.ones_like() if x2 is x else x2.zeros_like() for x2 in xs]) for x, n in zip(xs, names)]
+        out = []
+        for x, n in zip(xs, names):
+            if isinstance(x, Scalar) or x.size == 1 or x.size > PER_ELEMENT_INPUTS:
+                out.append((n, [x2.ones_like() if x2 is x else x2.zeros_like() for x2 in xs]))
+                continue
+            for index in np.ndindex(*x.shape):
+                key = f"{n}[{','.join(map(str, index))}]"
+                out.append((key, [_one_hot(x, index) if x2 is x else x2.zeros_like() for x2 in xs]))
+        return out
     if isinstance(seed, dict):
         unknown = sorted(set(seed) - set(names))
         if unknown:
@@ -254,6 +273,8 @@ def _directions(xs, names, seed) -> list:
 def _direction_label(key, xs, names, seed) -> str:
     """The column header: ∂/∂x for a Scalar input's unit seed, J·𝟙_W for a Tensor seeded with ones, J·seed."""
     if key != "seed":
+        if key not in names:      # one element of a small Tensor input: "W[0,1]"
+            return f"∂/∂{key}"
         x = xs[names.index(key)]
         return f"∂/∂{key}" if x.size == 1 else f"J·𝟙_{key}"
     values = [np.asarray(t.data if isinstance(t, Scalar) else t.numpy()) for t in _directions(xs, names, seed)[0][1]]
@@ -285,16 +306,21 @@ def _forward_terms(op, key, tangents, names) -> list:
     return terms
 
 
-def trace(fn, *inputs, seed=None, digits: int = DIGITS) -> Trace:
+def trace(fn, *inputs, seed=None, digits: int = DIGITS, show: str = "summary") -> Trace:
     """Evaluate ``fn(*inputs)`` and tabulate forward mode and reverse mode, step by step.
 
-    Forward mode runs one pass per input (a Scalar input x gives the column ∂/∂x; a Tensor input W is
-    seeded with all ones, so its column is the directional derivative J·𝟙_W, not a gradient), or, with
+    Forward mode runs one pass per input (a Scalar input x gives the column ∂/∂x; a Tensor input of up to
+    4 elements one column per element, ∂/∂W[0,1]; a larger Tensor W is seeded with all ones, so its
+    column is the directional derivative J·𝟙_W, not a gradient), or, with
     ``seed``, one pass along that direction only: a tangent per input (a sequence like mg.jvp's
     tangents, or a dict {input name: tangent}, missing inputs 0), column "J·seed" (or ∂/∂x when the seed
-    is 1 on the Scalar input x and 0 elsewhere). ``digits``: significant digits in the printed tables."""
+    is 1 on the Scalar input x and 0 elsewhere). ``digits``: significant digits in the printed tables;
+    ``show="full"`` prints every entry of tensors up to 256 elements (else up to 4, then shape, norm and
+    largest |entry|)."""
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
         raise ValueError(f"trace(): digits must be an int from 1 to 17, got {digits!r}")
+    if show not in ("summary", "full"):
+        raise ValueError(f"trace(): show must be 'summary' or 'full', got {show!r}")
     for x in inputs:
         if not isinstance(x, autodiff.Node):
             raise TypeError(f"trace() takes Scalars or Tensors as inputs, got {type(x).__name__}")
@@ -350,4 +376,4 @@ def trace(fn, *inputs, seed=None, digits: int = DIGITS) -> Trace:
                     received.setdefault(id(p), []).append(c)
                     adjoint[id(p)] = gp if id(p) not in adjoint else adjoint[id(p)] + gp
             reverse_rows.append(row)
-    return Trace(xs, out, forward_rows, reverse_rows, digits, labels)
+    return Trace(xs, out, forward_rows, reverse_rows, digits, labels, show == "full")
