@@ -19,14 +19,17 @@ from .scene import Scene, colorbar_rows, count_columns, count_elements, edge_gro
 from .slides import check_font_scale, check_legend, fit_aspect, pad_to, parse_aspect, scale_fonts
 
 SHOW = ("value", "grad", "tangent")
+SHOW_OPTIONS = SHOW + ("full",)   # "full": every entry of tensors up to 64 elements
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 
 def _check_options(show, rankdir, max_elements, depth, wrap):
     show = (show,) if isinstance(show, str) else tuple(show)
-    unknown = [s for s in show if s not in SHOW]
+    unknown = [s for s in show if s not in SHOW_OPTIONS]
     if unknown:
-        raise ValueError(f"viz.draw: show={unknown} is not understood; choose from {SHOW}")
+        raise ValueError(f"viz.draw: show={unknown} is not understood; choose from {SHOW_OPTIONS}")
+    if show == ("full",):
+        show = SHOW + show
     if rankdir not in RANKDIRS:
         raise ValueError(f"viz.draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if not isinstance(max_elements, int) or max_elements < 1:
@@ -49,17 +52,17 @@ def _model_of(modules):
 
 def value_rows(node, show, gradient, tangents, digits: int = DIGITS) -> list:
     """The rows of a value node: value, grad (— before backward), and tangents when given."""
-    rows = []
+    rows, full = [], "full" in show
     if "value" in show:
-        rows.append(Row("value", value_text(node, digits)))
+        rows.append(Row("value", value_text(node, digits, full)))
     if "grad" in show and node.requires_grad:
-        rows.append(Row("grad", gradient_text(gradient(node), digits)))
+        rows.append(Row("grad", gradient_text(gradient(node), digits, full)))
     if "tangent" in show and id(node) in tangents:
         t = tangents[id(node)]
         if isinstance(t, dict):
-            rows += [Row(f"∂/∂{direction}", value_text(tv, digits)) for direction, tv in t.items()]
+            rows += [Row(f"∂/∂{direction}", value_text(tv, digits, full)) for direction, tv in t.items()]
         else:
-            rows.append(Row("tangent", value_text(t, digits)))
+            rows.append(Row("tangent", value_text(t, digits, full)))
     return rows
 
 
@@ -82,7 +85,8 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
          font_scale: float = 1.0, digits: int = DIGITS):
     """The computation graph behind ``root`` (a Scalar or Tensor, or a list of them) as a Digraph.
 
-    show          rows of value nodes: "value", "grad" (— until backward), "tangent" (with ``tangents``)
+    show          rows of value nodes: "value", "grad" (— until backward), "tangent" (with ``tangents``);
+                  add "full" to print every entry of tensors up to 64 elements (show="full": all rows)
     flow          colour and widen edges by the norm of the gradient flowing back along them (log scale),
                   marking vanishing (< 1e-7 of the largest) and exploding (> 1e3) ones; needs no backward
     modules       True: cluster ops by the nn.Module that recorded them; or the model itself, which adds

@@ -26,31 +26,42 @@ def check_digits(digits, where: str = "viz.draw") -> int:
 
 def number(x, digits: int = DIGITS) -> str:
     x = float(x)
-    return "0" if x == 0 else f"{x:.{digits}g}"
+    return "0" if x == 0 else f"{x:.{digits}g}"   # never "-0"
 
 
 def _array(node) -> np.ndarray:
     return np.asarray(node.numpy() if hasattr(node, "numpy") else node)
 
 
-def value_text(node, digits: int = DIGITS) -> str:
-    """A Scalar's number; a tiny tensor's entries; else its mean and standard deviation."""
+FULL_ENTRIES = 64   # show="full" prints every entry of tensors up to this size
+
+
+def _entries(arr, digits) -> str:
+    """[[0.5, -1], [2, 0.1]]: every entry, the shape kept."""
+    if arr.ndim == 0:
+        return number(arr, digits)
+    return "[" + ", ".join(_entries(a, digits) for a in arr) + "]"
+
+
+def value_text(node, digits: int = DIGITS, full: bool = False) -> str:
+    """A Scalar's number; a tiny tensor's entries (up to 64 with ``full``); else its mean and standard
+    deviation."""
     if isinstance(node, Scalar):
         return number(node.data, digits)
     arr = _array(node)
-    if arr.size <= 4:
-        return "[" + ", ".join(number(v, digits) for v in arr.ravel()) + "]" if arr.ndim else number(arr, digits)
+    if arr.size <= (FULL_ENTRIES if full else 4):
+        return _entries(arr, digits)
     arr = arr.astype(np.float64)
     return f"μ {number(arr.mean(), 3)}  σ {number(arr.std(), 3)}"
 
 
-def gradient_text(g, digits: int = DIGITS) -> str:
-    """A Scalar gradient's number; a tiny tensor's entries; else its Euclidean norm and largest |entry|
-    (never a mean: the mean of a softmax cross-entropy gradient is about 0)."""
+def gradient_text(g, digits: int = DIGITS, full: bool = False) -> str:
+    """A Scalar gradient's number; a tiny tensor's entries (up to 64 with ``full``); else its Euclidean norm
+    and largest |entry| (never a mean: the mean of a softmax cross-entropy gradient is about 0)."""
     if g is None:
         return "—"
-    if isinstance(g, Scalar) or _array(g).size <= 4:
-        return value_text(g, digits)
+    if isinstance(g, Scalar) or _array(g).size <= (FULL_ENTRIES if full else 4):
+        return value_text(g, digits, full)
     return f"norm {number(gradient_norm(g), 3)}  max|·| {number(np.abs(_array(g)).max(), 3)}"
 
 

@@ -204,3 +204,15 @@ def test_show_saved_lists_what_each_op_keeps_for_backward(svg):
     pooled = mg.nn.MaxPool2d(2)(images).sum()
     texts = [t for op in svg(viz.draw(pooled, show_saved=True)).ops() for t in op.texts]
     assert any(t.startswith("saved: ") and t.endswith("argmax 1×1×2×2") for t in texts)   # the pooling indices
+
+
+def test_show_full_and_digits_print_every_entry_at_the_chosen_precision(svg):
+    w = mg.tensor([[1.23456, -2.5], [0.125, 3.0], [7.0, 8.0]], requires_grad=True, name="w")
+    loss = (w * w).sum().named("loss")
+    loss.backward()
+    summary = svg(viz.draw(loss)).by_name()["w"]
+    full = svg(viz.draw(loss, show="full", digits=3)).by_name()["w"]
+    assert summary.row("value").startswith("μ")
+    assert full.row("value") == "[[1.23, -2.5], [0.125, 3], [7, 8]]"
+    assert full.row("grad") == "[[2.47, -5], [0.25, 6], [14, 16]]"      # 2w
+    assert summary.row("grad").startswith("norm")
