@@ -199,9 +199,10 @@ class Node:
         return self
 
     def _repr_svg_(self):
-        """Jupyter: the graph behind a computed value (``viz.draw``); None (the text repr) for a leaf, a
-        graph too big to draw, or without Graphviz. viz is imported here only: minigrad never needs it."""
-        if self._op is None:
+        """Jupyter: the graph behind a computed one-element value, a Scalar or a loss (``viz.draw``); None
+        (the text repr) for a leaf, a tensor of several entries (its numbers matter more), a graph too big
+        to draw, or without Graphviz. viz is imported here only: minigrad never needs it."""
+        if self._op is None or self.size != 1:
             return None
         try:
             import viz

@@ -38,6 +38,8 @@ def test_jupyter_shows_frames_traces_and_graphs_as_pictures(reverse_frames, lect
     assert table._repr_html_().count('class="mg-player"') == 2     # forward and reverse
     *_, f = lecture
     assert f._repr_svg_().startswith("<svg") and mg.Scalar(1.0)._repr_svg_() is None
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    assert (w * w).sum()._repr_svg_().startswith("<svg") and (w * w)._repr_svg_() is None   # numbers win
 
 
 def test_an_empty_player_is_refused(tmp_path):

@@ -194,7 +194,7 @@ def test_save_steps_writes_a_vector_page_per_frame(frames, tmp_path):
     fonts = [f.get_object() for f in resources["/Font"].values()]
     assert fonts and all(f.get("/FontDescriptor") is None or any(k in f["/FontDescriptor"] for k in
                          ("/FontFile", "/FontFile2", "/FontFile3")) for f in fonts)   # embedded
-    gif = viz.save_steps(forward, tmp_path / "forward.gif")
+    gif = viz.save_steps(forward, tmp_path / "forward.gif", dpi=40)
     with Image.open(gif) as image:
         assert image.n_frames == 6
     assert sorted(os.listdir(tmp_path)) == ["forward.gif", "forward.pdf"]
