@@ -21,7 +21,6 @@ import os
 from dataclasses import dataclass, field
 
 import minigrad as mg
-from minigrad.trace import sum_text
 
 from . import style
 from .graph import read_graph
@@ -117,8 +116,13 @@ class _Views:
     def _rows(self, value_row, tangent_rows, adjoint_row) -> list:
         return [value_row] + (tangent_rows or [Row("", "")] * len(self.labels)) + [adjoint_row or Row("", "")]
 
-    def _edge_line(self, prefix, a, b, c) -> str:
-        return f"{prefix}{self.fmt(a)} × {self.fmt(b)} = {self.fmt(c)}" if b is not None else f"{prefix}→ {self.fmt(c)}"
+    def _edge_line(self, prefix, incoming, local, result, local_first=False) -> str:
+        """"upstream × local = downstream" (reverse), "local × tangent = product" (forward), or "→ result"
+        where a tensor op has no single local derivative."""
+        if local is None:
+            return f"{prefix}→ {self.fmt(result)}"
+        a, b = (local, incoming) if local_first else (incoming, local)
+        return f"{prefix}{self.fmt(a)} × {self.fmt(b)} = {self.fmt(result)}"
 
     # forward mode -------------------------------------------------------------------------------------
     def forward(self) -> list:
@@ -145,9 +149,8 @@ class _Views:
                 for d in directions:
                     for t in r.terms.get(d, []):
                         key = (id(r.node._op), t.index)
-                        spec.edges.setdefault(key, []).append(self._edge_line(prefix[d], t.local, t.tangent,
-                                                                              t.product)
-                                                              if t.local is not None else f"{prefix[d]}→ {self.fmt(t.product)}")
+                        spec.edges.setdefault(key, []).append(self._edge_line(prefix[d], t.tangent, t.local,
+                                                                              t.product, local_first=True))
                         if j == k:
                             spec.current.add(key)
             spec.highlight = {id(row.node)} | ({id(row.node._op)} if row.formula != "input" else set())
