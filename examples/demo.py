@@ -1,7 +1,9 @@
 """`make demo`: minigrad end to end, offline, in a few minutes on two cores.
 
 1. The lecture example f(x, y) = y·log x + √(y·log x) at x = 3, y = 2: forward- and reverse-mode
-   step tables, its computation graph (SVG and PNG) and its step-through frames.
+   step tables, its computation graph (SVG and PNG), its step-through frames (PDF pages, GIF), the
+   reverse mode as an HTML player (steps.html) and as a Beamer slide (deck.tex, and deck.pdf when
+   pdflatex is installed).
 2. LeNet-5 trained on the MNIST sample that ships with minigrad, with progress bars, writing
    metrics.json, curves.png and a gradient-flow plot.
 """
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import time
 
@@ -33,6 +37,21 @@ def lecture(out_dir):
         frames = viz.steps(lecture_function, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode=mode)
         written.append(viz.save_steps(frames, os.path.join(out_dir, f"lecture_steps_{mode}.pdf")))
         written.append(viz.save_steps(frames, os.path.join(out_dir, f"lecture_steps_{mode}.gif")))
+    written.append(viz.save_player(frames, os.path.join(out_dir, "steps.html")))
+    slides = viz.steps(lecture_function, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode="reverse",
+                       aspect="16:9")
+    deck = viz.save_beamer(slides, os.path.join(out_dir, "deck.tex"))
+    written.append(deck)
+    if shutil.which("pdflatex"):
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "deck.tex"], cwd=out_dir,
+                              capture_output=True, text=True, timeout=300)
+        for leftover in ("deck.aux", "deck.log", "deck.nav", "deck.out", "deck.snm", "deck.toc"):
+            if os.path.exists(os.path.join(out_dir, leftover)):
+                os.remove(os.path.join(out_dir, leftover))
+        if done.returncode == 0:
+            written.append(os.path.join(out_dir, "deck.pdf"))
+        else:
+            print("pdflatex could not compile deck.tex (is Beamer installed?); deck.tex is written", file=sys.stderr)
     return written
 
 

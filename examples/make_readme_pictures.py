@@ -1,10 +1,14 @@
 """The README's pictures, as PNG and SVG, into docs/img/ (about half a minute on two cores).
 
     lecture_graph       the lecture's f(x, y) = y·log x + √(y·log x) at x = 3, y = 2 after backward()
-    forward_step_2      forward mode, step 2: b = y·a with its tangents (one frame of viz.steps)
-    reverse_step_2      reverse mode, step 2: b passes its adjoint back through ·
+    forward_step_3      forward mode, step 3: b = y·a, local × tangent on both edges, their sum at b
+    reverse_step_2      reverse mode, step 2: ∂f/∂b = 1 + 0.3373 = 1.337 summed, then passed back through ·
+    x_times_x_plus_x    reverse mode of x·x + x: one edge per use of x, 1 + 3 + 3 = 7
+    lecture_16x9        a 16:9 reverse frame with larger fonts, as on a slide (viz.steps(..., aspect="16:9"))
+    player_frame        the HTML player (viz.save_player) in headless Chromium, when it is installed
     gradient_flow       a 5-layer sigmoid MLP folded by layer, edges coloured by gradient norm
     resnet18_modules    ResNet-18 on a 1×3×32×32 input with each BasicBlock folded into one node
+    resnet18_depth3     ResNet-18 at depth 3: inside the blocks, each call of a module its own node
     init_activations    activation histograms of the 6-layer, 4096-wide network for five initialisations
     optimizers_2d       SGD, momentum, RMSProp and Adam on an ill-conditioned quadratic
 
@@ -49,17 +53,54 @@ def graphs() -> dict:
     f.backward()
     forward = viz.steps(lecture_f, *lecture_inputs(), mode="forward")
     reverse = viz.steps(lecture_f, *lecture_inputs(), mode="reverse")
+    slide = viz.steps(lecture_f, *lecture_inputs(), mode="reverse", aspect="16:9", font_scale=1.3)
+    reused = viz.steps(lambda x: x * x + x, mg.Scalar(3.0, name="x"), mode="reverse")
     mlp, loss = sigmoid_mlp_loss()
     mg.manual_seed(0)
     resnet = models.ResNet18()
     out = resnet(mg.randn(1, 3, 32, 32))
     return {
         "lecture_graph": viz.draw(f),
-        "forward_step_2": forward[2],
+        "forward_step_3": forward[3],
         "reverse_step_2": reverse[2],
+        "x_times_x_plus_x": reused[-1],
+        "lecture_16x9": slide[2],
         "gradient_flow": viz.draw(loss, flow=True, modules=mlp, depth=1),
         "resnet18_modules": viz.draw(out, modules=resnet, depth=2, wrap=4),
+        "resnet18_depth3": viz.draw(out, modules=resnet, depth=3),
     }
+
+
+def player_screenshot(path) -> str | None:
+    """A PNG of the HTML player on step 2 of reverse mode, taken in headless Chromium (None without it)."""
+    import shutil
+    import tempfile
+
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.common.by import By
+    except ImportError:
+        return None
+    if not chromium or not driver:
+        return None
+    frames = viz.steps(lecture_f, *lecture_inputs(), mode="reverse")
+    with tempfile.TemporaryDirectory() as folder:
+        page = viz.save_player(frames, os.path.join(folder, "steps.html"))
+        options = webdriver.ChromeOptions()
+        options.binary_location = chromium
+        for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,520"):
+            options.add_argument(flag)
+        browser = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver), options=options)
+        try:
+            browser.get(f"file://{page}")
+            for _ in range(2):
+                browser.find_element(By.CSS_SELECTOR, ".mg-next").click()
+            data = browser.get_screenshot_as_png()
+        finally:
+            browser.quit()
+    viz.rendering.write_atomic(path, data)
+    return path
 
 
 def plots() -> dict:
@@ -82,6 +123,9 @@ def main(argv=None):
         for name, fig in plots().items():
             written.append(save_figure(fig, os.path.join(args.out, f"{name}.svg")))
             written.append(save_figure(fig, os.path.join(args.out, f"{name}.png"), dpi=PLOT_DPI))
+    shot = player_screenshot(os.path.join(args.out, "player_frame.png"))
+    if shot:
+        written.append(shot)
     for path in written:
         print(f"{os.path.getsize(path) / 1024:7.1f} KiB  {os.path.normpath(path)}")
 

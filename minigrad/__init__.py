@@ -14,6 +14,7 @@ from .tensor import (Tensor, arange, bool_, cat, concat, default_dtype, empty, f
                      full_like, get_rng, get_rng_state, int32, int64, manual_seed, maximum, minimum, ones,
                      ones_like, rand, rand_like, randint, randn, randn_like, set_rng_state, stack, tensor, uint8,
                      where, zeros, zeros_like)
+from .listing import listing
 from .trace import trace
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 

@@ -198,6 +198,18 @@ class Node:
         self.name = name
         return self
 
+    def _repr_svg_(self):
+        """Jupyter: the graph behind a computed one-element value, a Scalar or a loss (``viz.draw``); None
+        (the text repr) for a leaf, a tensor of several entries (its numbers matter more), a graph too big
+        to draw, or without Graphviz. viz is imported here only: minigrad never needs it."""
+        if self._op is None or self.size != 1:
+            return None
+        try:
+            import viz
+            return viz.svg_text(viz.draw(self, max_elements=300))
+        except Exception:
+            return None
+
     def backward(self, grad=None, retain_graph: bool = False, create_graph: bool = False):
         """Reverse mode: accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
         if not self.requires_grad:

@@ -221,7 +221,7 @@ def build_scheduler(args, opt, epochs_done=0):
 def _progress(iterable, total, desc, quiet):
     if quiet:
         return iterable
-    from tqdm import tqdm
+    from tqdm.auto import tqdm
     return tqdm(iterable, total=total, desc=desc, leave=True, dynamic_ncols=True, file=sys.stderr)
 
 

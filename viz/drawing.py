@@ -13,19 +13,23 @@ from minigrad import autodiff
 from . import style
 from .flow import FlowColors, edge_norms, gradient_flow
 from .graph import read_graph
-from .labels import Row, gradient_norm, gradient_text, number, value_text
+from .labels import DIGITS, Row, check_digits, gradient_norm, gradient_text, number, value_text
 from .modules import layout
-from .scene import Scene, colorbar_rows, count_elements, edge_groups, to_digraph
+from .scene import Scene, colorbar_rows, count_columns, count_elements, edge_groups, to_digraph
+from .slides import check_font_scale, check_legend, fit_aspect, pad_to, parse_aspect, scale_fonts
 
 SHOW = ("value", "grad", "tangent")
+SHOW_OPTIONS = SHOW + ("full",)   # "full": every entry of tensors up to 64 elements
 RANKDIRS = ("LR", "TB", "RL", "BT")
 
 
 def _check_options(show, rankdir, max_elements, depth, wrap):
     show = (show,) if isinstance(show, str) else tuple(show)
-    unknown = [s for s in show if s not in SHOW]
+    unknown = [s for s in show if s not in SHOW_OPTIONS]
     if unknown:
-        raise ValueError(f"viz.draw: show={unknown} is not understood; choose from {SHOW}")
+        raise ValueError(f"viz.draw: show={unknown} is not understood; choose from {SHOW_OPTIONS}")
+    if show == ("full",):
+        show = SHOW + show
     if rankdir not in RANKDIRS:
         raise ValueError(f"viz.draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if not isinstance(max_elements, int) or max_elements < 1:
@@ -46,19 +50,19 @@ def _model_of(modules):
     return modules
 
 
-def value_rows(node, show, gradient, tangents) -> list:
+def value_rows(node, show, gradient, tangents, digits: int = DIGITS) -> list:
     """The rows of a value node: value, grad (— before backward), and tangents when given."""
-    rows = []
+    rows, full = [], "full" in show
     if "value" in show:
-        rows.append(Row("value", value_text(node)))
+        rows.append(Row("value", value_text(node, digits, full)))
     if "grad" in show and node.requires_grad:
-        rows.append(Row("grad", gradient_text(gradient(node))))
+        rows.append(Row("grad", gradient_text(gradient(node), digits, full)))
     if "tangent" in show and id(node) in tangents:
         t = tangents[id(node)]
         if isinstance(t, dict):
-            rows += [Row(f"∂/∂{direction}", value_text(tv)) for direction, tv in t.items()]
+            rows += [Row(f"∂/∂{direction}", value_text(tv, digits, full)) for direction, tv in t.items()]
         else:
-            rows.append(Row("tangent", value_text(t)))
+            rows.append(Row("tangent", value_text(t, digits, full)))
     return rows
 
 
@@ -77,10 +81,12 @@ def local_derivatives(graph) -> dict:
 
 def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None = None, rankdir: str = "LR",
          max_elements: int = 2000, edge_labels: bool = False, tangents: dict | None = None,
-         legend: bool = True, wrap: int | None = None):
+         legend: bool | str = True, wrap: int | None = None, show_saved: bool = False, aspect=None,
+         font_scale: float = 1.0, digits: int = DIGITS):
     """The computation graph behind ``root`` (a Scalar or Tensor, or a list of them) as a Digraph.
 
-    show          rows of value nodes: "value", "grad" (— until backward), "tangent" (with ``tangents``)
+    show          rows of value nodes: "value", "grad" (— until backward), "tangent" (with ``tangents``);
+                  add "full" to print every entry of tensors up to 64 elements (show="full": all rows)
     flow          colour and widen edges by the norm of the gradient flowing back along them (log scale),
                   marking vanishing (< 1e-7 of the largest) and exploding (> 1e3) ones; needs no backward
     modules       True: cluster ops by the nn.Module that recorded them; or the model itself, which adds
@@ -89,11 +95,20 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     edge_labels   label Scalar edges with the local derivative ∂out/∂in
     tangents      {node: tangent} or {node: {input name: tangent}}, e.g. from a forward-mode run
     max_elements  refuse graphs with more drawn nodes than this (fold modules with ``depth`` instead)
-    legend        add a legend (node kinds; the colour scale with ``flow``)
+    legend        add a legend (node kinds; the colour scale with ``flow``): True or "right" after the last
+                  column, "left" before the first, False for none
     wrap          lay out left to right in rows of this many columns, like lines of text, so a long chain
                   (a folded ResNet) fits a slide
+    show_saved    list under each op what it keeps for its backward rule (saved tensors and attributes)
+    aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly
+    font_scale    multiply every font size (1.5 for a projector)
+    digits        significant digits of every number drawn
     """
     show = _check_options(show, rankdir, max_elements, depth, wrap)
+    ratio = parse_aspect(aspect)
+    font_scale = check_font_scale(font_scale)
+    check_legend(legend)
+    check_digits(digits)
     model = _model_of(modules)
     parameter_names = {id(p): n for n, p in model.named_parameters()} if model is not None else {}
     graph = read_graph(root, parameter_names)
@@ -110,7 +125,8 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     flows = gradient_flow(graph) if flow else None
     gradient = (lambda v: flows.adjoints.get(id(v))) if flow else (lambda v: v.grad)
     for v in graph.values:
-        scene.rows[id(v)] = value_rows(v, show, gradient, tangents)
+        scene.rows[id(v)] = value_rows(v, show, gradient, tangents, digits)
+    scene.show_saved = show_saved
 
     styles = []
     if flow:
@@ -125,7 +141,23 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
             "use a smaller depth"
         raise ValueError(f"viz.draw: the graph has {n} nodes, more than max_elements={max_elements}; {hint}, "
                          "or raise max_elements")
-    return to_digraph(scene, rankdir)
+    return finish(scene, rankdir, ratio, font_scale)
+
+
+def finish(scene, rankdir, ratio, font_scale):
+    """The scene's Digraph with fonts scaled and, given a width/height ``ratio``, wrapped into the rows that
+    come closest to it (unless the scene has its own ``wrap``) and padded to it."""
+    def make(wrap):
+        scene.wrap = wrap
+        return scale_fonts(to_digraph(scene, rankdir), font_scale)
+
+    if ratio is None:
+        return make(scene.wrap)
+    if scene.wrap is not None:
+        return pad_to(make(scene.wrap), ratio)
+    wrap, dot = fit_aspect(make, count_columns(scene), ratio)
+    scene.wrap = wrap
+    return dot
 
 
 def _flow_style(graph, flows, scene):

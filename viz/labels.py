@@ -18,33 +18,51 @@ from . import style
 DIGITS = 4
 
 
+def check_digits(digits, where: str = "viz.draw") -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise ValueError(f"{where}: digits must be an int from 1 to 17 (significant digits), got {digits!r}")
+    return digits
+
+
 def number(x, digits: int = DIGITS) -> str:
     x = float(x)
-    return "0" if x == 0 else f"{x:.{digits}g}"
+    return "0" if x == 0 else f"{x:.{digits}g}"   # never "-0"
 
 
 def _array(node) -> np.ndarray:
     return np.asarray(node.numpy() if hasattr(node, "numpy") else node)
 
 
-def value_text(node) -> str:
-    """A Scalar's number; a tiny tensor's entries; else its mean and standard deviation."""
+FULL_ENTRIES = 64   # show="full" prints every entry of tensors up to this size
+
+
+def _entries(arr, digits) -> str:
+    """[[0.5, -1], [2, 0.1]]: every entry, the shape kept."""
+    if arr.ndim == 0:
+        return number(arr, digits)
+    return "[" + ", ".join(_entries(a, digits) for a in arr) + "]"
+
+
+def value_text(node, digits: int = DIGITS, full: bool = False) -> str:
+    """A Scalar's number; a tiny tensor's entries (up to 64 with ``full``); else its mean and standard
+    deviation."""
     if isinstance(node, Scalar):
-        return number(node.data)
+        return number(node.data, digits)
     arr = _array(node)
-    if arr.size <= 4:
-        return "[" + ", ".join(number(v, 3) for v in arr.ravel()) + "]" if arr.ndim else number(arr)
+    if arr.size <= (FULL_ENTRIES if full else 4):
+        return _entries(arr, digits)
     arr = arr.astype(np.float64)
     return f"μ {number(arr.mean(), 3)}  σ {number(arr.std(), 3)}"
 
 
-def gradient_text(g) -> str:
-    """A Scalar gradient's number; a tiny tensor's entries; else its Euclidean norm."""
+def gradient_text(g, digits: int = DIGITS, full: bool = False) -> str:
+    """A Scalar gradient's number; a tiny tensor's entries (up to 64 with ``full``); else its Euclidean norm
+    and largest |entry| (never a mean: the mean of a softmax cross-entropy gradient is about 0)."""
     if g is None:
         return "—"
-    if isinstance(g, Scalar) or _array(g).size <= 4:
-        return value_text(g)
-    return f"norm {number(gradient_norm(g), 3)}"
+    if isinstance(g, Scalar) or _array(g).size <= (FULL_ENTRIES if full else 4):
+        return value_text(g, digits, full)
+    return f"norm {number(gradient_norm(g), 3)}  max|·| {number(np.abs(_array(g)).max(), 3)}"
 
 
 def gradient_norm(g) -> float:
@@ -70,8 +88,14 @@ def count_text(n: int) -> str:
     return str(n)
 
 
+OWN_SYMBOLS = {"neg": "neg", "sub": "−"}   # negation and subtraction must not look alike
+
+
 def op_symbol(op) -> str:
-    """The op's symbol from its formula template: "{0} + {1}" → "+", "log({0})" → "log", "√{0}" → "√"."""
+    """The op's symbol from its formula template: "{0} + {1}" → "+", "log({0})" → "log", "√{0}" → "√";
+    subtraction is "−" and negation "neg"."""
+    if op.name in OWN_SYMBOLS:
+        return OWN_SYMBOLS[op.name]
     if op.symbol is None:
         return op.name
     attrs = {k: v for k, v in vars(op).items() if not k.startswith("_")}
@@ -87,6 +111,33 @@ def op_symbol(op) -> str:
     return text
 
 
+_BOOKKEEPING = {"inputs", "needs_grad", "versions", "xp", "scope", "freed"}
+
+
+def saved_for_backward(op, names) -> list:
+    """What ``op`` keeps for its reverse rule: the inputs and output its ``vjp`` reads (by display name) and
+    the arrays it stored in ``forward`` (``argmax 1×6×14×14``), or "freed" after a backward without
+    ``retain_graph``."""
+    import inspect
+
+    if op.freed:
+        return ["freed"]
+    try:
+        source = inspect.getsource(type(op).vjp)
+    except (OSError, TypeError):
+        source = "self.inputs self.out"
+    saved = []
+    if "self.inputs" in source:
+        saved += [names(x) for x in op.inputs]
+    if "self.out" in source:
+        saved.append("output")
+    for key, value in vars(op).items():
+        if not key.startswith("_") and key not in _BOOKKEEPING and hasattr(value, "shape") and \
+                not isinstance(value, (int, float)):
+            saved.append(f"{key} {'×'.join(map(str, value.shape)) or '()'}")
+    return saved
+
+
 def escape(text) -> str:
     return html.escape(str(text), quote=True)
 
@@ -99,9 +150,16 @@ class Row:
     state: str = ""
 
 
-def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None) -> str:
-    """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points),
-    so step frames that fill in numbers keep the same layout."""
+def text_width(text: str, size: float = style.FONT_SIZE) -> int:
+    """A generous estimate of the width of ``text`` in points (Helvetica averages about 0.55 em)."""
+    return int(len(str(text)) * size * 0.62) + 10
+
+
+def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *, cell_width: int | None = None,
+                sizes: tuple | None = None) -> str:
+    """The HTML-like label of a value node. ``cell_width`` is the least width of the text cells (points);
+    ``sizes`` = (label width, text width, row height) fixes every cell, so step frames that fill in numbers
+    keep exactly the same layout."""
     head = f"<B>{escape(title)}</B>" if title else ""
     if subtitle:
         sub = f'<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{escape(subtitle)}</FONT>'
@@ -113,13 +171,18 @@ def value_table(title: str, subtitle: str, rows: list, fill: str, border: str, *
         if rows:
             lines.append("<HR/>")
     size = f' WIDTH="{cell_width}"' if cell_width else ""
+    label_size = ""
+    if sizes:
+        label_size = f' FIXEDSIZE="TRUE" WIDTH="{sizes[0]}" HEIGHT="{sizes[2]}"'
+        size = f' FIXEDSIZE="TRUE" WIDTH="{sizes[1]}" HEIGHT="{sizes[2]}"'
     for row in rows:
         colour = style.PENDING if row.state == "pending" else ("#000000" if not row.state else style.HIGHLIGHT)
         text = escape(row.text)
         if row.state == "new":
             text = f"<B>{text}</B>"
-        lines.append(f'<TR><TD ALIGN="LEFT"><FONT COLOR="{style.MUTED}">{escape(row.label)}</FONT></TD>'
-                     f'<TD ALIGN="RIGHT"{size}><FONT COLOR="{colour}">{text}</FONT></TD></TR>')
+        label = f'<FONT COLOR="{style.MUTED}">{escape(row.label)}</FONT>' if row.label else ""
+        text = f'<FONT COLOR="{colour}">{text}</FONT>' if row.text else ""
+        lines.append(f'<TR><TD ALIGN="LEFT"{label_size}>{label}</TD><TD ALIGN="RIGHT"{size}>{text}</TD></TR>')
     lines.append("</TABLE>")
     return "<" + "".join(lines) + ">"
 

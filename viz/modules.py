@@ -30,6 +30,7 @@ class ModuleLayout:
     clusters: dict = field(default_factory=dict)  # id(op, value or block name) -> cluster path (outermost first)
     blocks: dict = field(default_factory=dict)    # block name -> Block
     class_names: dict = field(default_factory=dict)  # module name -> class name (when the model is known)
+    modules_of: dict = field(default_factory=dict)   # block name of a second call ("relu #2") -> module name
 
 
 def _root_names(scopes, model) -> set:
@@ -69,9 +70,10 @@ def layout(graph: Graph, depth: int | None = None, model=None) -> ModuleLayout:
         else:
             path = scope
         result.clusters[id(op)] = path
-        out = op.out
-        producer_unit[id(out)] = result.units.get(id(op))
-        producer_cluster[id(out)] = path
+    _split_calls(graph, result)
+    for op in graph.ops:
+        producer_unit[id(op.out)] = result.units.get(id(op))
+        producer_cluster[id(op.out)] = result.clusters[id(op)]
 
     readers = consumers(graph)
     for v in graph.values:
@@ -90,6 +92,41 @@ def layout(graph: Graph, depth: int | None = None, model=None) -> ModuleLayout:
 
     _describe_blocks(graph, result, named, readers)
     return result
+
+
+def _split_calls(graph, result):
+    """A module called twice (BasicBlock's ``self.relu``) is two blocks, "layer1.0.relu" and
+    "layer1.0.relu #2": the ops of one call are connected through each other, those of separate calls are
+    not. Without the split both calls fold into one node and the drawing has a cycle."""
+    by_unit = {}
+    for op in graph.ops:
+        unit = result.units.get(id(op))
+        if unit is not None:
+            by_unit.setdefault(unit, []).append(op)
+    for unit, ops in by_unit.items():
+        component = {id(op): i for i, op in enumerate(ops)}
+
+        def find(i):
+            while component_of[i] != i:
+                component_of[i] = component_of[component_of[i]]
+                i = component_of[i]
+            return i
+
+        component_of = list(range(len(ops)))
+        makers = {id(op.out): component[id(op)] for op in ops}
+        for op in ops:
+            for x in op.inputs:
+                if id(x) in makers:
+                    component_of[find(component[id(op)])] = find(makers[id(x)])
+        roots = list(dict.fromkeys(find(i) for i in range(len(ops))))
+        for call, root in enumerate(roots[1:], start=2):
+            name = f"{unit} #{call}"
+            result.blocks[name] = Block(name, result.blocks[unit].class_name)
+            result.clusters[name] = result.clusters[unit]
+            result.modules_of[name] = unit
+            for i, op in enumerate(ops):
+                if find(i) == root:
+                    result.units[id(op)] = name
 
 
 def _common_prefix(paths) -> tuple:
@@ -111,7 +148,7 @@ def _describe_blocks(graph, result, named, readers):
         if unit is None:
             continue
         block = result.blocks[unit]
-        if graph.kind(v) == "parameter" and unit not in named:
+        if graph.kind(v) == "parameter" and result.modules_of.get(unit, unit) not in named:
             block.parameters += v.size
         leaves_block = graph.kind(v) == "output" or any(result.units.get(id(op)) != unit for op in readers[id(v)])
         if v._op is not None and leaves_block:
@@ -121,5 +158,6 @@ def _describe_blocks(graph, result, named, readers):
         if graph.kind(v) == "output" and op is not None and id(op) in result.units:
             result.blocks[result.units[id(op)]].output = v
     for name, block in result.blocks.items():
-        if name in named:
-            block.parameters = sum(p.size for p in named[name].parameters())
+        module = result.modules_of.get(name, name)
+        if module in named:
+            block.parameters = sum(p.size for p in named[module].parameters())

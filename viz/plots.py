@@ -5,6 +5,7 @@ pyplot, so nothing pops up and no global state changes) and writes it atomically
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy as np
@@ -82,33 +83,41 @@ def record_activations(model, x, layers=None) -> dict:
     return outputs
 
 
-def plot_activations(model, x, path=None, layers=None, bins: int = 60) -> Figure:
-    """Histograms of each layer's activations on the batch ``x`` (one panel per layer, with mean and std)."""
+def plot_activations(model, x, path=None, layers=None, bins: int = 60, max_columns: int = 6) -> Figure:
+    """Histograms of each layer's activations on the batch ``x`` (one panel per layer, with mean and std),
+    in rows of at most ``max_columns`` panels."""
     acts = record_activations(model, x, layers)
-    return plot_activation_stats({type(model).__name__: acts}, path=path, bins=bins)
+    return plot_activation_stats({type(model).__name__: acts}, path=path, bins=bins, max_columns=max_columns)
 
 
-def plot_activation_stats(runs: dict, path=None, bins: int = 60) -> Figure:
-    """A grid of activation histograms: one row per run ({run name: {layer name: array}}), one column
-    per layer, each panel titled with the layer and its mean and standard deviation."""
+def plot_activation_stats(runs: dict, path=None, bins: int = 60, max_columns: int = 6) -> Figure:
+    """A grid of activation histograms ({run name: {layer name: array}}): each run's layers in rows of at
+    most ``max_columns`` panels (a run starts a new row), each panel titled with the layer and its mean
+    and standard deviation; one run shares one x range so its layers compare at a glance."""
     if not runs or not all(runs.values()):
         raise ValueError("plot_activation_stats: give at least one run with at least one layer")
-    columns = max(len(acts) for acts in runs.values())
-    fig = Figure(figsize=(2.1 * columns + 1, 1.9 * len(runs) + 0.6), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(runs), columns, squeeze=False))
-    for row, (run, acts) in zip(axes, runs.items()):
+    if isinstance(max_columns, bool) or not isinstance(max_columns, int) or max_columns < 1:
+        raise ValueError(f"plot_activation_stats: max_columns must be a positive int, got {max_columns!r}")
+    columns = min(max_columns, max(len(acts) for acts in runs.values()))
+    rows_per_run = [math.ceil(len(acts) / columns) for acts in runs.values()]
+    fig = Figure(figsize=(2.1 * columns + 1, 1.9 * sum(rows_per_run) + 0.6), layout="constrained")
+    axes = fig.subplots(sum(rows_per_run), columns, squeeze=False)
+    first_row = 0
+    for n_rows, (run, acts) in zip(rows_per_run, runs.items()):
+        panels = axes[first_row:first_row + n_rows].ravel()
         arrays = [np.asarray(a, dtype=np.float64).ravel() for a in acts.values()]
         low = min(a.min() for a in arrays)
         high = max(a.max() for a in arrays)
         span = (low, high) if high > low else (low - 1, high + 1)
-        for ax, (name, a) in zip(row, zip(acts, arrays)):
+        for ax, (name, a) in zip(panels, zip(acts, arrays)):
             ax.hist(a, bins=bins, range=span, color="#1d4ed8", histtype="stepfilled", alpha=0.85)
             ax.set_title(f"{name}\n{_mean_and_std(a)}", fontsize=9)
             ax.set_yticks([])
             ax.tick_params(labelsize=8)
-        row[0].set_ylabel(run, fontsize=10)
-        for ax in row[len(arrays):]:
+        panels[0].set_ylabel(run, fontsize=10)
+        for ax in panels[len(arrays):]:
             ax.set_visible(False)
+        first_row += n_rows
     return _finish(fig, path)
 
 

@@ -2,14 +2,18 @@
 ``dot`` program is missing."""
 from __future__ import annotations
 
+import numbers
 import os
 import shutil
+import subprocess
 
 import graphviz
 
 from minigrad.atomic import atomic_write
 
 FORMATS = ("svg", "png", "pdf", "gv")
+TIMEOUT = 60          # seconds dot may take before render gives up
+DPI_RANGE = (1, 1200)
 
 INSTALL_HINT = ("Graphviz's `dot` program is needed to render drawings but was not found on PATH. "
                 "Install Graphviz: `sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` "
@@ -41,13 +45,40 @@ def write_atomic(path, data: bytes):
         f.write(data)
 
 
-def pipe(graph: graphviz.Digraph, fmt: str, dpi: int | None = None) -> bytes:
-    """The rendered bytes of ``graph`` in ``fmt`` (png at ``dpi`` dots per inch when given)."""
+def check_dpi(dpi, where: str = "viz.render"):
+    """None, or a number of dots per inch from 1 to 1200."""
+    if dpi is None:
+        return None
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not DPI_RANGE[0] <= dpi <= DPI_RANGE[1]:
+        raise ValueError(f"{where}: dpi must be a number from {DPI_RANGE[0]} to {DPI_RANGE[1]} (dots per inch), "
+                         f"got {dpi!r}")
+    return dpi
+
+
+def check_timeout(timeout, where: str = "viz.render"):
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
+        raise ValueError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
+    return timeout
+
+
+def pipe(graph: graphviz.Digraph, fmt: str, dpi: int | None = None, timeout: float = TIMEOUT) -> bytes:
+    """The rendered bytes of ``graph`` in ``fmt`` (png at ``dpi`` dots per inch when given). ``dot`` gets
+    ``timeout`` seconds; a hung or too slow ``dot`` is killed and reported."""
+    check_dpi(dpi)
+    check_timeout(timeout)
     require_dot()
     if dpi is not None:
         graph = graph.copy()
         graph.graph_attr["dpi"] = str(dpi)
-    return graph.pipe(format=fmt)
+    try:
+        done = subprocess.run(["dot", f"-T{fmt}"], input=graph.source.encode(), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise TimeoutError(f"viz.render: Graphviz's dot did not finish within {timeout} s; draw less (fold modules "
+                           "with modules=model, depth=2) or pass a larger timeout=") from None
+    if done.returncode != 0:
+        raise RuntimeError(f"viz.render: Graphviz's dot failed (exit {done.returncode}): "
+                           f"{done.stderr.decode(errors='replace').strip()[-500:]}")
+    return done.stdout
 
 
 def format_of(path) -> str:
@@ -60,14 +91,17 @@ def format_of(path) -> str:
     return fmt
 
 
-def render(graph: graphviz.Digraph, path, dpi: int | None = None) -> str:
+def render(graph: graphviz.Digraph, path, dpi: int | None = None, timeout: float = TIMEOUT) -> str:
     """Write ``graph`` to ``path``, in the format its suffix names (svg, png, pdf; gv/dot for the source).
 
+    ``dpi`` (1-1200) sets a PNG's resolution; ``dot`` is given ``timeout`` seconds (TimeoutError after).
     The file appears whole or not at all (temporary file, then rename). Returns the path.
     """
     if not isinstance(graph, graphviz.Digraph):
         raise TypeError(f"viz.render takes a graphviz.Digraph (from viz.draw), got {type(graph).__name__}")
+    check_dpi(dpi)
+    check_timeout(timeout)
     fmt = format_of(path)
-    data = graph.source.encode() if fmt == "gv" else pipe(graph, fmt, dpi if fmt == "png" else None)
+    data = graph.source.encode() if fmt == "gv" else pipe(graph, fmt, dpi if fmt == "png" else None, timeout)
     write_atomic(path, data)
     return str(path)

@@ -12,7 +12,8 @@ from typing import Callable
 
 from . import style
 from .graph import Graph
-from .labels import count_text, escape, module_table, number, op_symbol, shape_text, value_table, value_text
+from .labels import (count_text, escape, module_table, number, op_symbol, saved_for_backward, shape_text,
+                     value_table, value_text)
 from .modules import ModuleLayout
 from .rendering import Digraph
 
@@ -29,8 +30,10 @@ class Scene:
     title_width: int | None = None
     legend_extra: list = field(default_factory=list)  # extra HTML rows for the legend
     cell_width: int | None = None
-    legend: bool = True
+    cell_sizes: dict = field(default_factory=dict)  # id(value) -> (label width, text width, row height), fixed
+    legend: bool | str = True                       # True or "right": after the last column; "left"; False
     wrap: int | None = None                         # lay out left to right in rows of this many columns
+    show_saved: bool = False                        # list under each op what it keeps for backward
 
 
 def _safe(name: str) -> str:
@@ -74,7 +77,8 @@ def _value_node(scene, v):
     if id(v) in scene.highlight:
         fill, border = style.HIGHLIGHT_FILL, style.HIGHLIGHT
     title = scene.graph.name(v)
-    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border, cell_width=scene.cell_width)
+    label = value_table(title, shape_text(v), scene.rows.get(id(v), []), fill, border, cell_width=scene.cell_width,
+                        sizes=scene.cell_sizes.get(id(v)))
     return dict(label=label, shape="plain")
 
 
@@ -88,6 +92,11 @@ def _op_node(scene, op):
         attrs.update(shape="ellipse", margin="0.04", width="0.5", height="0.5")
     if id(op) in scene.highlight:
         attrs.update(color=style.HIGHLIGHT, penwidth="3")
+    if scene.show_saved:
+        saved = saved_for_backward(op, lambda x: scene.graph.name(x) or value_text(x))
+        text = escape("saved: " + (", ".join(saved) if saved else "nothing"))
+        attrs["xlabel"] = f'<<FONT POINT-SIZE="{style.SMALL_FONT_SIZE}" COLOR="{style.MUTED}">{text}</FONT>>'
+
     return attrs
 
 
@@ -122,14 +131,16 @@ def _legend(scene, ids) -> str:
 
 
 def _title(scene) -> str:
-    size = f' WIDTH="{scene.title_width}"' if scene.title_width else ""
+    size = f' FIXEDSIZE="TRUE" WIDTH="{scene.title_width}" HEIGHT="{style.FONT_SIZE + 16}"' if scene.title_width else ""
     return (f'<<TABLE BORDER="0" CELLPADDING="4"><TR><TD ALIGN="LEFT"{size}>'
             f'<FONT POINT-SIZE="{style.FONT_SIZE + 2}">{escape(scene.title)}</FONT></TD></TR></TABLE>>')
 
 
 def edge_groups(scene: Scene) -> dict:
-    """(tail id, head id) -> the graph edges drawn as that one edge, in drawing order. An edge of the graph
-    is ("in", op, i), input i flowing into op, or ("out", op), op producing its output."""
+    """(tail id, head id, operand) -> the graph edges drawn as that one edge, in drawing order. An edge of the
+    graph is ("in", op, i), input i flowing into op, or ("out", op), op producing its output. Every operand
+    of a drawn op is its own edge (``x * x`` has two, operand 0 and 1); edges into a folded module are
+    merged (operand None)."""
     ids = _Ids(scene)
     edges = {}
     for op in scene.graph.ops:
@@ -137,11 +148,31 @@ def edge_groups(scene: Scene) -> dict:
         for i, x in enumerate(op.inputs):
             tail = ids.of_value(x)
             if tail != head:
-                edges.setdefault((tail, head), []).append(("in", op, i))
+                operand = i if head.startswith("op") else None
+                edges.setdefault((tail, head, operand), []).append(("in", op, i))
         out = ids.of_value(op.out)
         if out != head:
-            edges.setdefault((head, out), []).append(("out", op))
+            edges.setdefault((head, out, None), []).append(("out", op))
     return edges
+
+
+def _operand_attrs(operand, keys) -> dict:
+    """Ports and operand tags for an edge into an op: parallel edges of an input read twice enter the op at
+    their own ports; operands of a non-commutative op are tagged 1, 2, ... so the order is visible."""
+    if operand is None:
+        return {}
+    op = keys[0][1]
+    n = len(op.inputs)
+    attrs = {}
+    if n == 2 and op.inputs[0] is op.inputs[1]:
+        attrs["headport"] = ("nw", "sw")[operand]
+    if n >= 2 and op.name not in COMMUTATIVE:
+        attrs.update(headlabel=str(operand + 1), labelfontsize=str(style.SMALL_FONT_SIZE),
+                     labelfontcolor=style.MUTED, labeldistance="1.6")
+    return attrs
+
+
+COMMUTATIVE = ("add", "mul", "maximum", "minimum")
 
 
 def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
@@ -194,26 +225,31 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
 
     emit(dot, ())
     edges = edge_groups(scene)
-    for (tail, head), keys in edges.items():
-        attrs = scene.edge_style(keys) if scene.edge_style else {}
+    for (tail, head, operand), keys in edges.items():
+        attrs = _operand_attrs(operand, keys)
+        attrs.update(scene.edge_style(keys) if scene.edge_style else {})
         dot.edge(tail, head, **attrs)
     if scene.wrap:
         _wrap(dot, list(drawn), edges, scene.wrap)
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
-        with dot.subgraph() as s:
-            s.attr(rank="sink")
-            s.node("legend")
+        if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs
+            for root in g.roots:
+                dot.edge(ids.of_value(root), "legend", style="invis")
+        else:
+            with dot.subgraph() as s:
+                s.attr(rank="sink")
+                s.node("legend")
     return dot
 
 
-def _wrap(dot, nodes, edges, width: int):
-    """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
-    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+def column_ranks(nodes, edges) -> dict:
+    """node id -> its column in a left-to-right layout: the longest path to it from a source."""
     rank = {n: 0 for n in nodes}
     parents = {n: [] for n in nodes}
-    for tail, head in edges:
-        parents[head].append(tail)
+    for tail, head, _ in edges:
+        if head in parents and tail in rank:
+            parents[head].append(tail)
     changed = True
     while changed:
         changed = False
@@ -221,6 +257,20 @@ def _wrap(dot, nodes, edges, width: int):
             r = max((rank[p] + 1 for p in parents[n]), default=0)
             if r > rank[n]:
                 rank[n], changed = r, True
+    return rank
+
+
+def count_columns(scene: Scene) -> int:
+    """How many columns the drawing of ``scene`` has in one row (what ``wrap`` splits into rows)."""
+    edges = edge_groups(scene)
+    nodes = list(dict.fromkeys(n for tail, head, _ in edges for n in (tail, head)))
+    return max(column_ranks(nodes, edges).values(), default=0) + 1
+
+
+def _wrap(dot, nodes, edges, width: int):
+    """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
+    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+    rank = column_ranks(nodes, edges)
     columns = {}
     for n in sorted(nodes, key=lambda n: rank[n]):
         columns.setdefault(rank[n] % width, []).append(n)

@@ -12,7 +12,7 @@ import re
 import urllib.request
 from pathlib import Path
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from ..atomic import atomic_write
 from .errors import ChecksumError, DownloadError

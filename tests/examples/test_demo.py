@@ -1,5 +1,6 @@
 """`make demo`'s script, on a small slice of the bundled sample: it runs offline and writes every file."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,12 +16,14 @@ def test_demo_prints_the_lecture_tables_and_writes_its_pictures(tmp_path):
                            "--limit-train", "512", "--quiet"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "0.891542" in proc.stdout and "1.46919" in proc.stdout  # ∂f/∂x, ∂f/∂y of the lecture
-    for name in ("lecture_graph.svg", "lecture_graph.png", "lecture_steps_forward.pdf", "lecture_steps_forward.gif",
-                 "lecture_steps_reverse.pdf", "lecture_steps_reverse.gif", "metrics.json", "curves.png",
-                 "checkpoint.npz", "grad_flow.png"):
+    expected = ("lecture_graph.svg", "lecture_graph.png", "lecture_steps_forward.pdf", "lecture_steps_forward.gif",
+                "lecture_steps_reverse.pdf", "lecture_steps_reverse.gif", "metrics.json", "curves.png",
+                "checkpoint.npz", "grad_flow.png", "steps.html", "deck.tex", "deck-frames.pdf")
+    for name in expected + (("deck.pdf",) if shutil.which("pdflatex") else ()):
         path = out / name
         assert path.is_file() and path.stat().st_size > 0, name
-        assert str(path) in proc.stdout
+        assert str(path) in proc.stdout or name == "deck-frames.pdf"
     with Image.open(out / "lecture_steps_forward.gif") as gif:
-        assert gif.n_frames == 5  # x, y given; a, b, c, f computed: one frame per step 0-4 of the slide
-    assert not [n for n in os.listdir(out) if n.startswith(".")]
+        assert gif.n_frames == 6  # one frame per step of the trace's forward table: x, y, a, b, c, f
+    assert not [n for n in os.listdir(out) if n.startswith(".") or n.endswith((".aux", ".log", ".nav"))]
+    assert (out / "steps.html").read_text(encoding="utf-8").count("<svg") == 6

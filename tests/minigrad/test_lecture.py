@@ -133,7 +133,7 @@ def test_trace_text_and_markdown():
         assert needle in text and needle in md, needle
     md_lines = md.splitlines()
     assert "| step | node | formula | value | ∂/∂x | ∂/∂y |" in md_lines
-    assert "| 3 | b | y · a | 2.19722 | 0.666667 | 1.09861 |" in md_lines
+    assert "| 3 | b | y · a | 2.19722 | 0 + 0.666667 = 0.666667 | 1.09861 + 0 = 1.09861 |" in md_lines
     assert "|---|---|---|---|---|---|" in md_lines
     assert not any(line.startswith("|") for line in text.splitlines())
     assert steps._repr_markdown_() == md
@@ -145,7 +145,8 @@ def test_example_script_prints_both_tables(flag):
                             check=True)
     out = result.stdout
     assert "Forward mode" in out and "Reverse mode" in out
-    assert ("| 5 | f | c + b | 3.67953 | 0.891542 | 1.46919 |" in out) == bool(flag)
+    assert ("| 5 | f | c + b | 3.67953 | 0.224875 + 0.666667 = 0.891542 | 0.370576 + 1.09861 = 1.46919 |" in out) \
+        == bool(flag)
     assert f"∂f/∂x = {DF_DX:.10f}" in out and f"∂f/∂y = {DF_DY:.10f}" in out and f"= {F:.10f}" in out
 
 
@@ -157,7 +158,18 @@ def test_trace_of_tensors_keeps_one_line_per_row_and_gives_the_gradient():
     steps = mg.trace(f, x, w)
     text = str(steps)
     assert len(text.splitlines()) == 2 * (3 + 5) + 1  # per table: title, head, rule, 5 rows; a blank line between
-    assert "[[ 0.5, -1. ], [ 2. ,  0.1]]" in text and "[[ 0.5, -1. ], [ 2. ,  0.1]]" in steps.markdown()
+    assert "[[0.5, -1], [2, 0.1]]" in text and "[[0.5, -1], [2, 0.1]]" in steps.markdown()
+    assert "∂/∂x2[0,1]" in text and "∂/∂x2 " not in text   # one column per element of a small tensor input
+    last = steps.forward_rows[-1]
+    for key, tangent in last.tangents.items():   # per-element forward columns = the reverse-mode gradient
+        name, index = key.split("[")
+        expected = steps.gradients()[name].numpy()[tuple(int(i) for i in index.rstrip("]").split(","))]
+        assert float(tangent.numpy()) == pytest.approx(float(expected), rel=1e-5), key
+    big = mg.trace(lambda v: (v * v).sum(), mg.arange(6.0).named("v"))
+    assert "J·𝟙_v" in str(big) and "∂/∂v" not in str(big)   # along all ones: a directional derivative
+    assert "6: norm 7.4162 max|·| 5" in str(big)   # too many entries: norm and largest |entry|, never a mean
+    full = str(mg.trace(lambda v: (v * v).sum(), mg.arange(6.0).named("v"), show="full", digits=3))
+    assert "[0, 1, 2, 3, 4, 5]" in full and "[0, 2, 4, 6, 8, 10]" in full
     xr, wr = x.detach().requires_grad_(), w.detach().requires_grad_()
     f(xr, wr).backward()
     grads = steps.gradients()

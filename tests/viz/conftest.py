@@ -95,7 +95,7 @@ def parse_svg(data: bytes) -> Svg:
             ys = [float(t.get("y")) for t in g.iter(f"{SVG}text")]
             nodes[name] = SvgNode(name, _texts(g), min(xs, default=0.0), min(ys, default=0.0))
         elif kind == "edge":
-            tail, head = name.split("->")
+            tail, head = (end.split(":")[0] for end in name.split("->"))   # drop ports ("op0:nw")
             path = g.find(f"{SVG}path")
             edges.append(SvgEdge(tail, head, path.get("stroke"), float(path.get("stroke-width", 1)),
                                  path.get("stroke-dasharray") is not None, _texts(g)))

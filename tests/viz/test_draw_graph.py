@@ -104,13 +104,14 @@ def test_tensor_nodes_show_shape_dtype_and_summaries(svg):
     assert approx(std, w_np.astype(np.float32).std())
     assert nodes["b"].row("value") == "[0.5, -1, 2]"
     grad_w = np.where(x_np @ w_np + [0.5, -1.0, 2.0] > 0, 1.0, 0.0)
-    assert approx(nodes["W"].row("grad").replace("norm", ""), np.linalg.norm(x_np.T @ grad_w))
+    norm, max_abs = nodes["W"].row("grad").replace("norm", "").split("max|·|")
+    assert approx(norm, np.linalg.norm(x_np.T @ grad_w)) and approx(max_abs, np.abs(x_np.T @ grad_w).max())
     assert approx(nodes["loss"].row("value"), np.maximum(x_np @ w_np + [0.5, -1.0, 2.0], 0).sum())
     assert "grad" not in nodes["x"].texts
 
 
 @pytest.mark.parametrize("build, symbol", [
-    (lambda a, b: a @ b, "@"), (lambda a, b: a - b, "-"), (lambda a, b: a / b, "/"),
+    (lambda a, b: a @ b, "@"), (lambda a, b: a - b, "−"), (lambda a, b: -a, "neg"), (lambda a, b: a / b, "/"),
     (lambda a, b: (a ** 2).sum(), "Σ"), (lambda a, b: a.exp(), "exp"), (lambda a, b: a.abs(), "abs"),
 ])
 def test_op_nodes_show_their_symbol(build, symbol, svg):
@@ -118,6 +119,29 @@ def test_op_nodes_show_their_symbol(build, symbol, svg):
     b = mg.rand(3, 3, requires_grad=True) + 1
     ops = [op.texts[0] for op in svg(viz.draw(build(a, b))).ops()]
     assert symbol in ops
+
+
+def test_an_input_used_twice_gets_an_edge_per_use_and_the_labels_add_up_to_the_gradient(svg):
+    x = mg.Scalar(3.0, name="x")
+    f = x * x + x
+    f.backward()
+    drawing = svg(viz.draw(f, edge_labels=True))
+    symbol = {op.id: op.texts[0] for op in drawing.ops()}
+    from_x = [e for e in drawing.edges if drawing.nodes[e.tail].texts[0] == "x"]
+    into = sorted(symbol[e.head] for e in from_x)
+    assert into == ["+", "·", "·"]
+    local = [float(e.texts[0].split("=")[1]) for e in from_x]   # ∂out/∂x along each edge, upstream 1 here
+    assert sorted(local) == [1.0, 3.0, 3.0] and sum(local) == x.grad.data == 7.0
+
+
+@pytest.mark.parametrize("build, tags", [(lambda a, b: a - b, ["1", "2"]), (lambda a, b: a / b, ["1", "2"]),
+                                         (lambda a, b: a * b, [])])
+def test_non_commutative_ops_tag_their_operands(build, tags, svg):
+    a, b = mg.Scalar(3.0, name="a"), mg.Scalar(2.0, name="b")
+    drawing = svg(viz.draw(build(a, b)))
+    names = {n.id: n.texts[0] for n in drawing.nodes.values()}
+    into_op = {names[e.tail]: e.texts for e in drawing.edges if e.head.startswith("op")}
+    assert [t for name in ("a", "b") for t in into_op[name]] == tags
 
 
 def test_unnamed_nodes_are_numbered_like_trace_when_only_inputs_are_named(svg):
@@ -164,3 +188,31 @@ def test_digraphs_display_inline_in_jupyter(lecture):
     *_, f = lecture
     bundle = viz.draw(f)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_show_saved_lists_what_each_op_keeps_for_backward(svg):
+    x, y = mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y")
+    a = x.log().named("a")
+    f = (y * a).sqrt().named("f")
+    drawing = svg(viz.draw(f, show_saved=True))
+    saved = {op.texts[0]: op.texts[1] for op in drawing.ops()}
+    assert saved == {"log": "saved: x", "·": "saved: y, a", "√": "saved: output"}
+    f.backward()
+    freed = svg(viz.draw(f, show_saved=True))
+    assert {op.texts[1] for op in freed.ops()} == {"saved: freed"}
+    images = mg.randn(1, 1, 4, 4, requires_grad=True)
+    pooled = mg.nn.MaxPool2d(2)(images).sum()
+    texts = [t for op in svg(viz.draw(pooled, show_saved=True)).ops() for t in op.texts]
+    assert any(t.startswith("saved: ") and t.endswith("argmax 1×1×2×2") for t in texts)   # the pooling indices
+
+
+def test_show_full_and_digits_print_every_entry_at_the_chosen_precision(svg):
+    w = mg.tensor([[1.23456, -2.5], [0.125, 3.0], [7.0, 8.0]], requires_grad=True, name="w")
+    loss = (w * w).sum().named("loss")
+    loss.backward()
+    summary = svg(viz.draw(loss)).by_name()["w"]
+    full = svg(viz.draw(loss, show="full", digits=3)).by_name()["w"]
+    assert summary.row("value").startswith("μ")
+    assert full.row("value") == "[[1.23, -2.5], [0.125, 3], [7, 8]]"
+    assert full.row("grad") == "[[2.47, -5], [0.25, 6], [14, 16]]"      # 2w
+    assert summary.row("grad").startswith("norm")

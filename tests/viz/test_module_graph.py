@@ -1,6 +1,7 @@
 """Module clusters and folding: ops grouped by the nn.Module that recorded them; ``depth`` folds a module
 into one node with its class, parameter count and output shape (counts checked against the layer
 formulas: Linear in·out + out, 3×3 conv c_in·c_out·9, BatchNorm 2·c)."""
+import re
 import shutil
 
 import numpy as np
@@ -128,3 +129,44 @@ def test_wrapped_resnet18_reads_like_lines_of_text(resnet18, svg):
         assert xs == sorted(xs), row
     for upper, lower in zip(rows, rows[1:]):
         assert max(at[n][1] for n in upper) < min(at[n][1] for n in lower)
+
+
+def drawn_edges(graph) -> list:
+    """(tail, head) of the visible edges in a Digraph's source (ports dropped)."""
+    return [(a, b) for a, b, rest in re.findall(r"^\s*(\w+)(?::\w+)? -> (\w+)(?::\w+)?(.*)$", graph.source, re.M)
+            if "invis" not in rest]
+
+
+def has_cycle(edges) -> bool:
+    succ, state = {}, {}
+    for a, b in edges:
+        succ.setdefault(a, []).append(b)
+    for start in list(succ):
+        if start in state:
+            continue
+        stack, state[start] = [(start, iter(succ.get(start, [])))], 1
+        while stack:
+            node, following = stack[-1]
+            for nxt in following:
+                if state.get(nxt) == 1:
+                    return True
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(succ.get(nxt, []))))
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+    return False
+
+
+@pytest.mark.parametrize("depth", [2, 3])
+def test_each_call_of_a_module_is_its_own_node_so_resnet18_stays_acyclic(resnet18, depth):
+    model, out = resnet18
+    graph = viz.draw(out, modules=model, depth=depth)
+    assert not has_cycle(drawn_edges(graph))
+    if depth == 3:   # BasicBlock calls self.relu twice: two nodes, in the order they run
+        assert 'm_layer1_0_relu ' in graph.source and 'm_layer1_0_relu__2 ' in graph.source
+        edges = drawn_edges(graph)
+        assert ("m_layer1_0_bn1", "m_layer1_0_relu") in edges and ("m_layer1_0_relu", "m_layer1_0_conv2") in edges
+        assert not any(a == "m_layer1_0_relu" and b == "m_layer1_0_relu__2" for a, b in edges)

@@ -54,6 +54,20 @@ def test_activation_histograms_match_a_manual_forward_pass(mlp, batch):
     assert all(not m._forward_hooks for m in mlp.modules())
 
 
+def test_many_layers_wrap_into_rows_in_order():
+    acts = {f"layer{i}": np.random.default_rng(i).normal(size=50) * (i + 1) for i in range(17)}
+    fig = viz.plot_activation_stats({"deep": acts, "other": {"a": np.ones(3), "b": np.arange(3.0)}}, max_columns=6)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().splitlines()[0] for ax in shown] == list(acts) + ["a", "b"]
+    grid = [(ax.get_subplotspec().rowspan.start, ax.get_subplotspec().colspan.start) for ax in shown]
+    assert grid[:17] == [(k // 6, k % 6) for k in range(17)]        # rows of 6, left to right
+    assert grid[17:] == [(3, 0), (3, 1)]                             # the next run starts a new row
+    width, height = fig.get_size_inches()
+    assert width / height < 2                                        # not one 4404×300 strip
+    with pytest.raises(ValueError, match="max_columns must be a positive int"):
+        viz.plot_activation_stats({"deep": acts}, max_columns=0)
+
+
 def test_activations_of_named_layers_and_bad_names(mlp, batch):
     acts = viz.record_activations(mlp, batch, layers=["0", "4"])
     assert [a.shape for a in acts.values()] == [(32, 16), (32, 3)]

@@ -89,3 +89,29 @@ def test_missing_dot_is_detected_up_front_with_an_install_hint(lecture, lecture_
         assert "conda install graphviz" in message
     assert os.listdir(tmp_path) == []
     assert viz.render(graph, tmp_path / "graph.gv")  # the source needs no dot
+
+
+@pytest.mark.parametrize("dpi", [0, -72, 5000, "300", True, float("nan")])
+def test_a_bad_dpi_is_refused_before_anything_is_written(lecture, tmp_path, dpi):
+    *_, f = lecture
+    with pytest.raises(ValueError, match="dpi must be a number from 1 to 1200"):
+        viz.render(viz.draw(f), tmp_path / "graph.png", dpi=dpi)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_hung_dot_is_stopped_by_the_timeout(lecture, tmp_path, monkeypatch):
+    import time
+    *_, f = lecture
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    fake.write_text("#!/bin/sh\nexec sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    start = time.monotonic()
+    with pytest.raises(TimeoutError, match="did not finish within 0.5 s"):
+        viz.render(viz.draw(f), tmp_path / "graph.svg", timeout=0.5)
+    assert time.monotonic() - start < 10
+    assert os.listdir(tmp_path) == ["bin"]
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        viz.render(viz.draw(f), tmp_path / "graph.svg", timeout=0)

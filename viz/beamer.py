@@ -1,0 +1,49 @@
+"""Step-through frames as a Beamer slide: one overlay per frame, vector graphics, the step as caption.
+
+    frames = viz.steps(f, x, y, mode="reverse", aspect="16:9")
+    viz.save_beamer(frames, "deck.tex")      # writes deck.tex and deck-frames.pdf; pdflatex deck.tex
+
+The frames go into one vector PDF next to the .tex file (one page per frame, ``viz.save_steps``); the
+slide shows page k on overlay k (``\\only<k>``) under its caption, so pressing "next" in the PDF viewer
+steps through exactly like the HTML player.
+"""
+from __future__ import annotations
+
+import os
+
+from minigrad.trace import latex_text
+
+from .frames import save_steps
+from .rendering import write_atomic
+
+
+def beamer_source(pdf_name: str, captions: list, title: str) -> str:
+    """The .tex of one Beamer frame with an overlay per page of ``pdf_name``."""
+    overlays = "\n".join(
+        f"  \\only<{k + 1}>{{\\small {latex_text(c)}\\par\\medskip\\centering"
+        f"\\includegraphics[page={k + 1},width=\\linewidth,height=0.78\\textheight,keepaspectratio]{{{pdf_name}}}}}"
+        for k, c in enumerate(captions))
+    return (f"\\documentclass[aspectratio=169]{{beamer}}\n\\usepackage{{graphicx}}\n"
+            f"\\setbeamertemplate{{navigation symbols}}{{}}\n\\begin{{document}}\n"
+            f"\\begin{{frame}}{{{latex_text(title)}}}\n{overlays}\n\\end{{frame}}\n\\end{{document}}\n")
+
+
+def save_beamer(frames, path, title: str | None = None) -> str:
+    """Write ``path`` (.tex), a Beamer deck with one overlay per frame, and the frames' vector PDF next to
+    it (``<name>-frames.pdf``). Compile with ``pdflatex``. Returns the path of the .tex file."""
+    path = os.fspath(path)
+    if not path.endswith(".tex"):
+        raise ValueError(f"viz.save_beamer: the deck is a LaTeX file; use a path ending in .tex, got {path!r}")
+    captions = list(getattr(frames, "captions", None) or [f"step {k}" for k in range(len(frames))])
+    mode = getattr(frames, "mode", None)
+    frames = list(frames)
+    if not frames:
+        raise ValueError("viz.save_beamer: no frames to put on slides")
+    if len(captions) != len(frames):
+        raise ValueError(f"viz.save_beamer: {len(captions)} captions for {len(frames)} frames")
+    default_title = f"{mode.capitalize()} mode, step by step" if mode else "Step by step"
+    stem = os.path.splitext(os.path.basename(path))[0]
+    pdf_name = f"{stem}-frames.pdf"
+    save_steps(frames, os.path.join(os.path.dirname(path), pdf_name))
+    write_atomic(path, beamer_source(pdf_name, captions, title or default_title).encode("utf-8"))
+    return path

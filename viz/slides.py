@@ -1,0 +1,110 @@
+"""Fitting drawings to slides: an aspect ratio (wrap the layout into rows until it is closest, then pad to
+it exactly), larger fonts, and where the legend goes.
+
+    viz.draw(f, aspect="16:9", font_scale=1.5)
+    viz.steps(f, x, y, mode="reverse", aspect="16:9")     # one choice of rows for every frame
+"""
+from __future__ import annotations
+
+import math
+import re
+
+LEGEND_PLACES = (True, False, "right", "left")
+
+
+def parse_aspect(aspect, where: str = "viz.draw") -> float | None:
+    """"16:9" or 16/9 → width / height, None → None."""
+    if aspect is None:
+        return None
+    if isinstance(aspect, str):
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*[:x/]\s*(\d+(?:\.\d+)?)\s*", aspect)
+        ratio = float(match.group(1)) / float(match.group(2)) if match and float(match.group(2)) else None
+    elif isinstance(aspect, (int, float)) and not isinstance(aspect, bool):
+        ratio = float(aspect)
+    else:
+        ratio = None
+    if ratio is None or not (0.1 <= ratio <= 10):
+        raise ValueError(f"{where}: aspect must be 'W:H' like '16:9' or a width/height ratio from 0.1 to 10, "
+                         f"got {aspect!r}")
+    return ratio
+
+
+def check_font_scale(font_scale, where: str = "viz.draw") -> float:
+    if isinstance(font_scale, bool) or not isinstance(font_scale, (int, float)) or not 0.25 <= font_scale <= 4:
+        raise ValueError(f"{where}: font_scale must be a number from 0.25 to 4, got {font_scale!r}")
+    return float(font_scale)
+
+
+def check_legend(legend, where: str = "viz.draw"):
+    if legend not in LEGEND_PLACES or isinstance(legend, int) and not isinstance(legend, bool):
+        raise ValueError(f"{where}: legend must be True, False, 'right' or 'left', got {legend!r}")
+    return legend
+
+
+_SIZES = re.compile(r'((?:fontsize|labelfontsize)=|POINT-SIZE=|WIDTH=|HEIGHT=)"?(\d+(?:\.\d+)?)"?')
+
+
+def scale_fonts(dot, factor: float):
+    """Multiply every font size, and the fixed cell sizes made to hold the text, by ``factor`` (in place)."""
+    if factor == 1:
+        return dot
+
+    def scaled(match):
+        return f'{match.group(1)}"{float(match.group(2)) * factor:.4g}"'
+
+    dot.body[:] = [_SIZES.sub(scaled, line) for line in dot.body]
+    for attrs in (dot.graph_attr, dot.node_attr, dot.edge_attr):
+        if "fontsize" in attrs:
+            attrs["fontsize"] = f"{float(attrs['fontsize']) * factor:.4g}"
+        if "label" in attrs:
+            attrs["label"] = _SIZES.sub(scaled, attrs["label"])
+    return dot
+
+
+def bounding_box(dot) -> tuple:
+    """(width, height) in points of the laid-out drawing."""
+    from .rendering import pipe
+
+    svg = pipe(dot, "svg").decode("utf-8")
+    match = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    return float(match.group(1)), float(match.group(2))
+
+
+def wrap_choices(columns: int) -> list:
+    """None (one row), then rows of fewer and fewer columns."""
+    widths = sorted({math.ceil(columns / rows) for rows in range(2, 7) if math.ceil(columns / rows) >= 2},
+                    reverse=True)
+    return [None] + widths
+
+
+def fit_aspect(make, columns: int, ratio: float):
+    """The ``wrap`` (columns per row, or None) whose drawing ``make(wrap)``, scaled to fit a page of
+    ``ratio`` = width / height, has the largest text, and that drawing padded to the ratio exactly
+    (Graphviz's ``ratio`` spreads the layout; it never stretches text)."""
+    best = None
+    for wrap in wrap_choices(columns):
+        dot = make(wrap)
+        try:
+            width, height = bounding_box(dot)
+        except RuntimeError:   # dot cannot rank some wrapped cluster layouts; try the next
+            continue
+        text_size = min(ratio / width, 1 / height)
+        if best is None or text_size > best[0] * 1.02:
+            best = (text_size, wrap, dot)
+    _, wrap, dot = best
+    return wrap, pad_to(dot, ratio)
+
+
+def ratio_attribute(dot, ratio: float) -> str:
+    """Graphviz's ``ratio`` (height / width) that makes ``dot`` exactly ``ratio`` = width / height: its
+    ``ratio`` leaves out the title and the outer pad, so one measured correction is applied."""
+    trial = dot.copy()
+    trial.attr(ratio=f"{1 / ratio:.5f}", pad="0")
+    width, height = bounding_box(trial)
+    return f"{(1 / ratio) * (width / height) / ratio:.5f}"
+
+
+def pad_to(dot, ratio: float, attribute: str | None = None):
+    """Spread the layout of ``dot`` (never its text) to width / height = ``ratio``."""
+    dot.attr(ratio=attribute or ratio_attribute(dot, ratio), pad="0")
+    return dot
