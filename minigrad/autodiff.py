@@ -78,6 +78,16 @@ class module_scope:
         _scope.pop()
 
 
+class VersionCounter:
+    """How many in-place changes a block of memory has seen: shared by a tensor, its views and its
+    detached aliases, so a change made through any of them is seen through all (as in PyTorch)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
 class Op:
     """One differentiable operation: forward, reverse rule (vjp) and forward rule (jvp).
 
@@ -87,6 +97,7 @@ class Op:
     """
 
     differentiable = True
+    is_view = False  # the output shares the first input's memory (and so its version counter)
     scope = ()
     symbol = None  # formula template for tables and drawings, e.g. "log({0})"
 
@@ -115,6 +126,10 @@ class Op:
             return f"{self.name}({', '.join(names)})"
         return self.symbol.format(*names, **{k: v for k, v in self.__dict__.items() if not k.startswith("_")})
 
+    def shares_memory(self) -> bool:
+        """Whether the output is a view of the first input (``is_view``; ops may decide per call)."""
+        return self.is_view
+
     def free(self):
         self.freed = True
 
@@ -136,12 +151,15 @@ class Op:
             shapes = " and ".join(str(x.shape) for x in inputs)
             raise ValueError(f"{cls.__name__}: cannot apply to shapes {shapes} ({e})") from None
         out = first._new(raw)
+        if op.shares_memory():
+            out._versions = first._shared_versions()
         if cls.differentiable and is_grad_enabled():
             needs = [x.requires_grad for x in inputs]
             if any(needs):
                 op.inputs = inputs
                 op.needs_grad = needs
                 op.versions = [x._version for x in inputs]
+                op.out_version = out._version
                 op._out_ref = weakref.ref(out)
                 op.scope = tuple(_scope)
                 out._op = op
@@ -155,7 +173,7 @@ class Node:
     _op: Op | None = None
     grad = None
     name: str | None = None
-    _version = 0
+    _versions: VersionCounter | None = None  # created on the first in-place change or view
     _retains_grad = False
 
     # --- provided by Scalar / Tensor ---------------------------------------------------------
@@ -171,15 +189,31 @@ class Node:
     def ones_like(self):
         raise NotImplementedError
 
+    # --- in-place versions ---------------------------------------------------------------------
+    @property
+    def _version(self) -> int:
+        return 0 if self._versions is None else self._versions.value
+
+    def _shared_versions(self) -> VersionCounter:
+        if self._versions is None:
+            self._versions = VersionCounter()
+        return self._versions
+
+    def _bump(self):
+        """Count an in-place change of this node's memory (seen by every view and alias of it)."""
+        self._shared_versions().value += 1
+        return self
+
     # --- graph ---------------------------------------------------------------------------------
     @property
     def is_leaf(self) -> bool:
         return self._op is None
 
     def detach(self):
-        """The same value, cut from the graph."""
+        """The same value, cut from the graph; it shares the memory and so the version counter."""
         out = self._new(self.data)
         out.name = self.name
+        out._versions = self._shared_versions()
         return out
 
     def requires_grad_(self, flag: bool = True):
@@ -240,11 +274,14 @@ def toposort(roots, stop_at=()):
 
 
 def _check_saved_versions(op):
-    for x, v in zip(op.inputs, op.versions):
+    saved = list(zip(op.inputs, op.versions))
+    if op.out is not None:
+        saved.append((op.out, op.out_version))
+    for x, v in saved:
         if x._version != v:
             raise RuntimeError(
                 f"a value needed to compute the gradient of {op.name} was modified by an in-place operation: "
-                f"the input of shape {x.shape} is at version {x._version}, but the graph saved version {v}. "
+                f"the value of shape {x.shape} is at version {x._version}, but the graph saved version {v}. "
                 "Don't modify tensors in place between forward and backward (use an out-of-place op or "
                 "clone first).")
 

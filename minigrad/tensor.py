@@ -156,7 +156,8 @@ class Tensor(E.Arithmetic, Node):
         return self.astype(int64)
 
     def clone(self) -> Tensor:
-        return E.Identity.apply(self) if self.requires_grad else Tensor(self.backend.copy(self.data), device=self.device)
+        """A copy in new memory (differentiable): changing one in place leaves the other as it was."""
+        return E.Clone.apply(self)
 
     # ---- arithmetic: + - * / ** and exp, log, ... come from E.Arithmetic (NumPy broadcasting) ----------
     def __matmul__(self, o): return self.matmul(o)
@@ -389,10 +390,6 @@ class Tensor(E.Arithmetic, Node):
             kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor that is part of a graph"
             raise RuntimeError(f"in-place update of {kind}: wrap it in `with mg.no_grad():` or use an "
                                "out-of-place op")
-
-    def _bump(self):
-        self._version += 1
-        return self
 
     def add_(self, other, alpha=1.0):
         self._check_inplace()

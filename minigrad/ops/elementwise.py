@@ -188,8 +188,9 @@ class Neg(Op):
 
 
 class Identity(Op):
-    """z = x;   dz/dx = 1  (a fresh node for x: transforms differentiate through it)"""
+    """z = x;   dz/dx = 1  (a fresh node on x's memory: transforms differentiate through it)"""
     symbol = "{0}"
+    is_view = True
 
     def forward(self, x):
         return x
@@ -199,6 +200,14 @@ class Identity(Op):
 
     def jvp(self, dx):
         return dx
+
+
+class Clone(Identity):
+    """z = a copy of x;   dz/dx = 1"""
+    is_view = False
+
+    def forward(self, x):
+        return self.xp.copy(x)
 
 
 class Exp(Op):
