@@ -50,6 +50,8 @@ class Tensor(E.Arithmetic, Node):
         """``other`` as a constant tensor on this tensor's device (numbers take this tensor's float dtype)."""
         if isinstance(other, Tensor):
             return other
+        if isinstance(other, Node):
+            raise TypeError("cannot combine a Tensor with a Scalar; make the Scalar a tensor with mg.tensor(s.item())")
         if isinstance(other, numbers.Number):
             dtype = self.dtype if (self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))) else default_dtype
             return self._new(self.backend.asarray(other, dtype=dtype))

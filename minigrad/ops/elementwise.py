@@ -5,7 +5,7 @@ Binary ops broadcast like NumPy; their reverse rules sum the gradient back to ea
 """
 import numbers
 
-from ..autodiff import Op
+from ..autodiff import Node, Op
 
 
 def unbroadcast(g, shape):
@@ -382,7 +382,7 @@ class Arithmetic:
     def __neg__(self): return Neg.apply(self)
 
     def __pow__(self, o):
-        if isinstance(o, numbers.Number):
+        if isinstance(o, numbers.Number) and not isinstance(o, Node):  # (a Scalar is a numbers.Real)
             return PowConst.apply(self, c=o)
         return Pow.apply(self, self._lift(o))
 
