@@ -392,6 +392,9 @@ class Tensor(E.Arithmetic, Node):
             kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor that is part of a graph"
             raise RuntimeError(f"in-place update of {kind}: wrap it in `with mg.no_grad():` or use an "
                                "out-of-place op")
+        if not getattr(getattr(self.data, "flags", None), "writeable", True):
+            raise RuntimeError(f"in-place update of an expanded tensor of shape {self.shape}: several of its "
+                               "elements share one memory location; clone() it first (as in PyTorch)")
 
     def add_(self, other, alpha=1.0):
         self._check_inplace()
