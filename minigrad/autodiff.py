@@ -217,6 +217,9 @@ class Node:
         return out
 
     def requires_grad_(self, flag: bool = True):
+        kind = getattr(self.dtype, "kind", "f")  # (a Scalar's dtype is the Python float)
+        if flag and kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not self.is_leaf and not flag:
             raise RuntimeError("requires_grad_(False) only works on leaves; use .detach() on results of ops")
         self.requires_grad = flag

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import autodiff, backend as backends
+from .dtypes import floating, result_type
 from .autodiff import Node, Op, is_grad_enabled
 from .ops import elementwise as E, linalg as L, reduce as R, shape as S
 
@@ -46,18 +47,31 @@ class Tensor(E.Arithmetic, Node):
         out.requires_grad, out.grad, out.name = False, None, None
         return out
 
-    def _lift(self, other) -> Tensor:
-        """``other`` as a constant tensor on this tensor's device (numbers take this tensor's float dtype)."""
+    def _lift(self, other, dtype=None) -> Tensor:
+        """``other`` as a constant tensor on this tensor's device; a number gets ``dtype`` (default: the
+        dtype of ``self + other``), an array this tensor's float dtype."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, Node):
             raise TypeError("cannot combine a Tensor with a Scalar; make the Scalar a tensor with mg.tensor(s.item())")
         if isinstance(other, numbers.Number):
-            dtype = self.dtype if (self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))) else default_dtype
-            return self._new(self.backend.asarray(other, dtype=dtype))
+            return self._new(self.backend.asarray(other, dtype=dtype or result_type(self, other)))
         if isinstance(other, (np.ndarray, list, tuple)):
             return tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None, device=self.device)
         raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; expected a Tensor, array or number")
+
+    def _operands(self, other, reflected=False, to_float=False):
+        """(self, other) converted to their common dtype (``torch.result_type``; a float dtype for true
+        division), in the op's order."""
+        if not isinstance(other, numbers.Number) or isinstance(other, Node):
+            other = self._lift(other)
+        dtype = result_type(self, other)
+        dtype = floating(dtype) if to_float else dtype
+        pair = (self.to(dtype=dtype), other.to(dtype=dtype) if isinstance(other, Tensor) else self._lift(other, dtype))
+        return pair[::-1] if reflected else pair
+
+    def _floating(self):
+        return self.to(dtype=floating(self.dtype))
 
     def zeros_like(self):
         return self._new(self.backend.zeros(self.shape, dtype=self.dtype))
@@ -170,7 +184,8 @@ class Tensor(E.Arithmetic, Node):
 
     # comparisons: constants (no gradient), boolean dtype
     def _compare(self, fn, o):
-        return self._new(fn(self.data, self._lift(o).data))
+        x, y = self._operands(o)
+        return self._new(fn(x.data, y.data))
 
     def __gt__(self, o): return self._compare(self.backend.greater, o)
     def __ge__(self, o): return self._compare(self.backend.greater_equal, o)
@@ -192,18 +207,21 @@ class Tensor(E.Arithmetic, Node):
         """[x > 0] in x's dtype, as a constant."""
         return self._new(self.backend.astype(self.backend.greater(self.data, 0), self.dtype))
 
-    def maximum(self, o): return E.Maximum.apply(self, self._lift(o))
-    def minimum(self, o): return -E.Maximum.apply(-self, -self._lift(o))
+    def maximum(self, o): return E.Maximum.apply(*self._operands(o))
+    def minimum(self, o): return E.Minimum.apply(*self._operands(o))
 
     def where(self, cond, other):
-        """``self`` where ``cond`` is true, else ``other``."""
+        """``self`` where ``cond`` (a boolean mask) is true, else ``other``; the dtype is their common one."""
         cond = cond.data if isinstance(cond, Tensor) else self.backend.asarray(cond)
-        return E.Where.apply(self, self._lift(other), cond=cond)
+        if np.dtype(cond.dtype) != bool_:
+            raise TypeError(f"where: the condition must be a boolean tensor, got dtype {cond.dtype}")
+        return E.Where.apply(*self._operands(other), cond=cond)
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max."""
         if min is None and max is None:
             raise ValueError("clip() needs min, max or both")
+        self = self.to(dtype=result_type(self, *[b for b in (min, max) if b is not None]))
         inside, bound = self.backend.ones(self.shape, dtype=bool), self.data
         if min is not None:
             inside = self.backend.bitwise_and(inside, self.backend.greater_equal(self.data, min))
@@ -237,13 +255,20 @@ class Tensor(E.Arithmetic, Node):
     def sum(self, axis=None, keepdims=False):
         return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
 
+    def _needs_floating(self, op):
+        if self.dtype.kind != "f":
+            raise TypeError(f"{op}() needs a floating-point tensor, got dtype {self.dtype} (as in PyTorch); "
+                            "convert it with .float() first")
+
     def mean(self, axis=None, keepdims=False):
+        self._needs_floating("mean")
         axes = R.normalize_axis(axis, self.ndim)
         n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdims) / n
 
     def var(self, axis=None, keepdims=False, correction=1):
         """Σ(x - mean)² / (n - correction); ``correction=1`` is the unbiased estimate (PyTorch's default)."""
+        self._needs_floating("var")
         axes = R.normalize_axis(axis, self.ndim)
         n = math.prod(self.shape[a] for a in axes)
         d = self - self.mean(axes, keepdims=True)
@@ -256,13 +281,21 @@ class Tensor(E.Arithmetic, Node):
         return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
-        return -((-self).max(axis, keepdims))
+        """-max(-x) for floats; ~max(~x) for integers and bools, exact where -x would overflow (~x = -x - 1)."""
+        if self.dtype.kind == "f":
+            return -((-self).max(axis, keepdims))
+        return ~((~self).max(axis, keepdims))
 
     def argmax(self, axis=None, keepdims=False):
+        """Index of the (first) largest element. Bool tensors work too (PyTorch refuses them)."""
+        if axis is not None:
+            R.normalize_axis(axis, self.ndim)
         return Tensor(self.backend.argmax(self.data, axis=axis, keepdims=keepdims), device=self.device)
 
     def argmin(self, axis=None, keepdims=False):
-        return (-self).argmax(axis, keepdims)
+        """Index of the (first) smallest element: argmax of -x (floats) or of ~x (integers, bools: exact)."""
+        flipped = -self.detach() if self.dtype.kind == "f" else ~self
+        return flipped.argmax(axis, keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
         """log Σ exp x, computed as m + log Σ exp(x - m) with m = max x (no overflow)."""
@@ -282,7 +315,8 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- linear algebra --------------------------------------------------------------------------
     def matmul(self, o):
-        o = self._lift(o)
+        """Matrix product; mixed dtypes are promoted as in ``+`` (PyTorch refuses them)."""
+        self, o = self._operands(o)
         if self.ndim == 0 or o.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {self.shape} and {o.shape}")
         return L.Matmul.apply(self, o)
@@ -596,7 +630,11 @@ def stack(tensors, axis=0):
 
 
 def where(cond, x, y):
-    x = x if isinstance(x, Tensor) else y._lift(x)
+    """x where ``cond`` is true, else y; tensors or Python numbers, the dtype as ``torch.result_type``."""
+    if not isinstance(x, Tensor):
+        template = y if isinstance(y, Tensor) else cond if isinstance(cond, Tensor) else tensor(0)
+        dtype = result_type(y, x) if isinstance(y, Tensor) else result_type(x, y)
+        x = tensor(x, dtype=dtype, device=template.device)
     return x.where(cond, y)
 
 

@@ -140,9 +140,12 @@ class Maximum(Op):
     def forward(self, x, y):
         return self.xp.maximum(x, y)
 
+    def _first_wins(self, x, y):
+        return x > y
+
     def _weights(self):
         x, y = self.inputs
-        wx = (x > y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
+        wx = self._first_wins(x, y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
         return wx, 1 - wx
 
     def vjp(self, g):
@@ -153,6 +156,17 @@ class Maximum(Op):
     def jvp(self, dx, dy):
         wx, wy = self._weights()
         return dx * wx + dy * wy
+
+
+class Minimum(Maximum):
+    """z = min(x, y);   the gradient goes to the smaller input (split evenly on ties)"""
+    symbol = "min({0}, {1})"
+
+    def forward(self, x, y):
+        return self.xp.minimum(x, y)
+
+    def _first_wins(self, x, y):
+        return x < y
 
 
 class Where(Op):
@@ -369,34 +383,46 @@ class Erf(Op):
 
 
 class Arithmetic:
-    """The operators and elementwise functions that Scalar and Tensor share (``_lift`` makes a number a constant)."""
+    """The operators and elementwise functions that Scalar and Tensor share.
 
-    def __add__(self, o): return Add.apply(self, self._lift(o))
-    def __radd__(self, o): return Add.apply(self._lift(o), self)
-    def __sub__(self, o): return Sub.apply(self, self._lift(o))
-    def __rsub__(self, o): return Sub.apply(self._lift(o), self)
-    def __mul__(self, o): return Mul.apply(self, self._lift(o))
-    def __rmul__(self, o): return Mul.apply(self._lift(o), self)
-    def __truediv__(self, o): return Div.apply(self, self._lift(o))
-    def __rtruediv__(self, o): return Div.apply(self._lift(o), self)
+    ``_operands(o)`` makes a number a constant and, for tensors, converts both operands to their
+    common dtype (``minigrad.dtypes.result_type``); ``_floating()`` is the input of a function that
+    needs floating point (an integer tensor becomes float32, as in PyTorch).
+    """
+
+    def _operands(self, o, reflected=False, to_float=False):
+        o = self._lift(o)
+        return (o, self) if reflected else (self, o)
+
+    def _floating(self):
+        return self
+
+    def __add__(self, o): return Add.apply(*self._operands(o))
+    def __radd__(self, o): return Add.apply(*self._operands(o, reflected=True))
+    def __sub__(self, o): return Sub.apply(*self._operands(o))
+    def __rsub__(self, o): return Sub.apply(*self._operands(o, reflected=True))
+    def __mul__(self, o): return Mul.apply(*self._operands(o))
+    def __rmul__(self, o): return Mul.apply(*self._operands(o, reflected=True))
+    def __truediv__(self, o): return Div.apply(*self._operands(o, to_float=True))
+    def __rtruediv__(self, o): return Div.apply(*self._operands(o, reflected=True, to_float=True))
     def __neg__(self): return Neg.apply(self)
 
     def __pow__(self, o):
         if isinstance(o, numbers.Number) and not isinstance(o, Node):  # (a Scalar is a numbers.Real)
-            return PowConst.apply(self, c=o)
-        return Pow.apply(self, self._lift(o))
+            return PowConst.apply(self._operands(o)[0], c=o)
+        return Pow.apply(*self._operands(o))
 
     def __rpow__(self, o):
-        return Pow.apply(self._lift(o), self)
+        return Pow.apply(*self._operands(o, reflected=True))
 
-    def exp(self): return Exp.apply(self)
-    def log(self): return Log.apply(self)
-    def log1p(self): return Log1p.apply(self)
-    def sqrt(self): return Sqrt.apply(self)
+    def exp(self): return Exp.apply(self._floating())
+    def log(self): return Log.apply(self._floating())
+    def log1p(self): return Log1p.apply(self._floating())
+    def sqrt(self): return Sqrt.apply(self._floating())
     def abs(self): return Abs.apply(self)
-    def sin(self): return Sin.apply(self)
-    def cos(self): return Cos.apply(self)
-    def tanh(self): return Tanh.apply(self)
-    def sigmoid(self): return Sigmoid.apply(self)
+    def sin(self): return Sin.apply(self._floating())
+    def cos(self): return Cos.apply(self._floating())
+    def tanh(self): return Tanh.apply(self._floating())
+    def sigmoid(self): return Sigmoid.apply(self._floating())
     def relu(self): return Relu.apply(self)
-    def erf(self): return Erf.apply(self)
+    def erf(self): return Erf.apply(self._floating())
