@@ -278,6 +278,8 @@ class Tensor(E.Arithmetic, Node):
         return self.var(axis, keepdims, correction).sqrt()
 
     def max(self, axis=None, keepdims=False):
+        if self.dtype == bool_:  # as 0/1 bytes: not every backend reduces booleans
+            return self.to(dtype=uint8).max(axis, keepdims).to(dtype=bool_)
         return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):

@@ -200,3 +200,133 @@ def test_scalar_gives_ieee_results_like_a_float64_tensor(name, f, point):
     tout.backward()
     np.testing.assert_equal(out.data, tout.item())
     np.testing.assert_equal(x.grad.data, t.grad.item())
+
+
+# ---- 2. type promotion as torch.result_type --------------------------------------------------------------
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.needs_cuda)]
+I32, I64 = torch.int32, torch.int64
+PROMOTION = {  # name: f(lib, make) with make(values, dtype) a tensor of that library
+    "int_plus_float": lambda m, t: t([1, 2]) + 0.5,
+    "float_times_int": lambda m, t: 1.5 * t([1, 2]),
+    "int32_plus_float": lambda m, t: t([1, 2], I32) + 1.5,
+    "int32_plus_int_stays_int32": lambda m, t: t([1, 2], I32) + 7,
+    "int32_plus_int64": lambda m, t: t([1, 2], I32) + t([3, 4]),
+    "float32_plus_int64_tensor": lambda m, t: t([1.0, 2.0]) + t([3, 4]),
+    "float16_plus_float_stays_float16": lambda m, t: t([1.0, 2.0], torch.float16) + 1.5,
+    "float32_plus_0d_float64": lambda m, t: t([1.0, 2.0]) * t(2.0, torch.float64),
+    "int_plus_0d_float": lambda m, t: t([1, 2]) + t(0.5),
+    "int_div_int": lambda m, t: t([1, 2]) / t([2, 4]),
+    "int_div_number": lambda m, t: t([1, 3]) / 2,
+    "number_div_int": lambda m, t: 2 / t([1, 4]),
+    "exp_of_int": lambda m, t: t([1, 2]).exp(),
+    "log_of_int": lambda m, t: t([1, 2]).log(),
+    "log1p_of_int": lambda m, t: t([1, 2]).log1p(),
+    "sqrt_of_int": lambda m, t: t([1, 4]).sqrt(),
+    "cos_of_int": lambda m, t: t([1, 4]).cos(),
+    "sin_of_int": lambda m, t: t([1, 4]).sin(),
+    "tanh_of_int": lambda m, t: t([1, 4]).tanh(),
+    "sigmoid_of_int": lambda m, t: t([1, 4]).sigmoid(),
+    "int_pow_float": lambda m, t: t([1, 4]) ** 1.5,
+    "int_pow_int_stays_int": lambda m, t: t([1, 4]) ** 2,
+    "float_pow_int_tensor": lambda m, t: 2.5 ** t([1, 4]),
+    "float32_pow_int_tensor": lambda m, t: t([1.0, 2.0]) ** t([2, 3]),
+    "bool_plus_int": lambda m, t: t([True, False]) + 1,
+    "bool_times_float": lambda m, t: t([True, False]) * 2.5,
+    "bool_plus_bool_stays_bool": lambda m, t: t([True, False]) + t([True, True]),
+    "int_maximum_float": lambda m, t: m.maximum(t([1, 2]), t([1.5, 1.0])),
+    "int_minimum_float": lambda m, t: m.minimum(t([1, 2]), t([1.5, 1.0])),
+    "int32_minimum_at_most_negative": lambda m, t: m.minimum(t([0, -2 ** 31], I32), t([1, 1], I32)),
+    "int64_minimum_at_most_negative": lambda m, t: m.minimum(t([0, -2 ** 63], I64), t([1, 1], I64)),
+    "int32_min_at_most_negative": lambda m, t: t([0, -2 ** 31], I32).min(),
+    "int64_min_at_most_negative": lambda m, t: t([5, -2 ** 63, 3], I64).min(),
+    "int32_argmin_at_most_negative": lambda m, t: t([0, -2 ** 31, 4], I32).argmin(),
+    "int_min_along_axis": lambda m, t: t([[0, -2 ** 31], [-2 ** 31, 5]], I32).min(1),
+    "bool_min": lambda m, t: t([True, False]).min(),
+    "bool_max": lambda m, t: t([True, False]).max(),
+    "int_clip_float": lambda m, t: t([1, 2]).clip(min=1.5),
+    "int_equals_float": lambda m, t: t([1, 2]) == 1.5,
+    "where_two_ints": lambda m, t: m.where(t([True, False]), 1, 3),
+    "where_float_and_int": lambda m, t: m.where(t([True, False]), 1.0, 3),
+    "where_int_tensor_and_float": lambda m, t: m.where(t([True, False]), t([1, 2]), 2.5),
+    "where_float_tensor_and_int": lambda m, t: m.where(t([True, False]), 4, t([1.0, 2.0])),
+}
+
+
+def _dtype_name(d):
+    return str(d).replace("torch.", "")
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("name", PROMOTION)
+def test_dtype_and_values_match_torch(name, device):
+    f = PROMOTION[name]
+    to_np = {I32: np.int32, I64: np.int64, torch.float16: np.float16, torch.float64: np.float64}
+    ours = f(mg, lambda v, d=None: mg.tensor(v, dtype=to_np.get(d), device=device))
+    theirs = f(torch, lambda v, d=None: torch.tensor(v, dtype=d))
+    theirs = theirs if isinstance(theirs, torch.Tensor) else theirs.values  # min(axis) also returns indices
+    assert str(ours.dtype) == _dtype_name(theirs.dtype)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_bool_minus_number_is_an_integer():
+    """PyTorch refuses bool - 1; the issue asks for it to work, as True - 1 does in Python: int64."""
+    out = mg.tensor([True, False]) - 1
+    assert out.dtype == mg.int64 and out.tolist() == [0, -1]
+    assert (1 - mg.tensor([True, False])).tolist() == [0, 1]
+
+
+def test_bool_argmin_and_argmax_work():
+    """PyTorch refuses argmin/argmax of bool tensors; minigrad answers as for 0/1 integers."""
+    x = mg.tensor([True, False, True, False])
+    assert x.argmin().item() == 1 and x.argmax().item() == 0
+    assert x.argmin().item() == torch.tensor([1, 0, 1, 0]).argmin().item()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "var", "std"])
+def test_mean_of_an_integer_tensor_raises_like_torch(reduction):
+    with pytest.raises(RuntimeError):
+        getattr(torch.tensor([1, 2]), reduction)()
+    with pytest.raises(TypeError, match="floating-point"):
+        getattr(mg.tensor([1, 2]), reduction)()
+
+
+def test_where_needs_a_boolean_condition_like_torch():
+    with pytest.raises(RuntimeError):
+        torch.where(torch.tensor([1.0, 0.0]), 1.0, 2.0)
+    with pytest.raises(TypeError, match="boolean"):
+        mg.where(mg.tensor([1.0, 0.0]), 1.0, 2.0)
+
+
+def test_promoted_operations_keep_their_gradients():
+    x = mg.tensor([0.5, 1.5], dtype=mg.float16, requires_grad=True)
+    y = mg.tensor([2.0, 3.0], requires_grad=True)
+    ((x * y) / mg.tensor([1, 2])).sum().backward()
+    tx = torch.tensor([0.5, 1.5], dtype=torch.float16, requires_grad=True)
+    ty = torch.tensor([2.0, 3.0], requires_grad=True)
+    ((tx * ty) / torch.tensor([1, 2])).sum().backward()
+    assert x.grad.dtype == mg.float16 and y.grad.dtype == mg.float32
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-3)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=1e-6)
+
+
+INTEGER_INPUTS = {
+    "requires_grad_": lambda x: x.requires_grad_(),
+    "grad": lambda x: mg.grad(lambda v: (v * v).sum())(x),
+    "value_and_grad": lambda x: mg.value_and_grad(lambda v: (v * v).sum())(x),
+    "jacrev": lambda x: mg.jacrev(lambda v: v * v)(x),
+    "jacfwd": lambda x: mg.jacfwd(lambda v: v * v)(x),
+    "jvp": lambda x: mg.jvp(lambda v: v * v, (x,), (x,)),
+    "vjp": lambda x: mg.vjp(lambda v: v * v, x),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize("name", INTEGER_INPUTS)
+def test_differentiating_at_an_integer_input_raises_like_the_constructor(name, dtype):
+    with pytest.raises(RuntimeError, match="floating point"):
+        torch.tensor([1, 0]).to(getattr(torch, dtype)).requires_grad_()
+    x = mg.tensor(np.array([1, 0]).astype(dtype))
+    with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
+        INTEGER_INPUTS[name](x)
+    assert not x.requires_grad
