@@ -22,16 +22,17 @@ default_float = float32
 _BOOL, _INT, _FLOAT = 0, 1, 2
 
 
-def _category(dtype) -> int:
+def category(dtype) -> int:
+    """0 for bool, 1 for integers, 2 for floating point."""
     return {"b": _BOOL, "i": _INT, "u": _INT, "f": _FLOAT}[np.dtype(dtype).kind]
 
 
 def promote_types(a, b) -> np.dtype:
     """The dtype both ``a`` and ``b`` convert to (PyTorch's table; NumPy's where they agree)."""
     a, b = np.dtype(a), np.dtype(b)
-    if _category(a) == _FLOAT and _category(b) != _FLOAT:
+    if category(a) == _FLOAT and category(b) != _FLOAT:
         return a
-    if _category(b) == _FLOAT and _category(a) != _FLOAT:
+    if category(b) == _FLOAT and category(a) != _FLOAT:
         return b
     return np.promote_types(a, b)
 
@@ -58,7 +59,7 @@ def _combine(higher, lower):
     """The result of a higher tier and a lower one: the lower decides only when of a higher category."""
     if higher is None:
         return lower
-    if lower is None or _category(higher) >= _category(lower):
+    if lower is None or category(higher) >= category(lower):
         return higher
     return promote_types(higher, lower)
 
@@ -76,4 +77,4 @@ def result_type(*operands) -> np.dtype:
 
 def floating(dtype) -> np.dtype:
     """``dtype`` if it is floating point, else the default float dtype (for true division, exp, sqrt, ...)."""
-    return np.dtype(dtype) if _category(dtype) == _FLOAT else default_float
+    return np.dtype(dtype) if category(dtype) == _FLOAT else default_float

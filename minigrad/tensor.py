@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import autodiff, backend as backends
-from .dtypes import floating, result_type
+from .dtypes import category as dtype_category, floating, result_type
 from .autodiff import Node, Op, is_grad_enabled
 from .ops import elementwise as E, linalg as L, reduce as R, shape as S
 
@@ -253,7 +253,7 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- reductions ------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim, "sum"), keepdims=keepdims)
 
     def _needs_floating(self, op):
         if self.dtype.kind != "f":
@@ -262,14 +262,14 @@ class Tensor(E.Arithmetic, Node):
 
     def mean(self, axis=None, keepdims=False):
         self._needs_floating("mean")
-        axes = R.normalize_axis(axis, self.ndim)
+        axes = R.normalize_axis(axis, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdims) / n
 
     def var(self, axis=None, keepdims=False, correction=1):
         """Σ(x - mean)² / (n - correction); ``correction=1`` is the unbiased estimate (PyTorch's default)."""
         self._needs_floating("var")
-        axes = R.normalize_axis(axis, self.ndim)
+        axes = R.normalize_axis(axis, self.ndim, "var")
         n = math.prod(self.shape[a] for a in axes)
         d = self - self.mean(axes, keepdims=True)
         return (d * d).sum(axes, keepdims) / max(n - correction, 0)
@@ -280,7 +280,7 @@ class Tensor(E.Arithmetic, Node):
     def max(self, axis=None, keepdims=False):
         if self.dtype == bool_:  # as 0/1 bytes: not every backend reduces booleans
             return self.to(dtype=uint8).max(axis, keepdims).to(dtype=bool_)
-        return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim, "max"), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
         """-max(-x) for floats; ~max(~x) for integers and bools, exact where -x would overflow (~x = -x - 1)."""
@@ -291,7 +291,7 @@ class Tensor(E.Arithmetic, Node):
     def argmax(self, axis=None, keepdims=False):
         """Index of the (first) largest element. Bool tensors work too (PyTorch refuses them)."""
         if axis is not None:
-            R.normalize_axis(axis, self.ndim)
+            axis = R.check_axis(axis, self.ndim, "argmax") if self.ndim else None
         return Tensor(self.backend.argmax(self.data, axis=axis, keepdims=keepdims), device=self.device)
 
     def argmin(self, axis=None, keepdims=False):
@@ -301,7 +301,7 @@ class Tensor(E.Arithmetic, Node):
 
     def logsumexp(self, axis=None, keepdims=False):
         """log Σ exp x, computed as m + log Σ exp(x - m) with m = max x (no overflow)."""
-        axes = R.normalize_axis(axis, self.ndim)
+        axes = R.normalize_axis(axis, self.ndim, "logsumexp")
         m = self.detach().max(axes, keepdims=True)
         out = (self - m).exp().sum(axes, keepdims=True).log() + m
         return out if keepdims else out.squeeze(axes)
@@ -325,8 +325,7 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- shape moves -----------------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(int(s) for s in shape)
+        shape = _sizes(shape, "reshape", allow_minus_one=True)
         if -1 in shape:
             known = math.prod(s for s in shape if s != -1)
             if shape.count(-1) > 1 or known == 0 or self.size % known:
@@ -340,11 +339,15 @@ class Tensor(E.Arithmetic, Node):
 
     def permute(self, *axes):
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
+        checked = [R.check_axis(a, self.ndim, "permute") for a in axes]
+        if sorted(checked) != list(range(self.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} axes of shape {self.shape}")
-        return S.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
+        return S.Permute.apply(self, axes=tuple(checked)) if self.ndim else self
 
     def swapaxes(self, a, b):
+        a, b = R.check_axis(a, self.ndim, "transpose"), R.check_axis(b, self.ndim, "transpose")
+        if self.ndim == 0:
+            return self
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
         return self.permute(*axes)
@@ -353,7 +356,7 @@ class Tensor(E.Arithmetic, Node):
         return self.swapaxes(a, b)
 
     def expand(self, *shape):
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = _sizes(shape, "expand", allow_minus_one=True)
         shape = tuple(n if s == -1 else s for s, n in zip(shape, (1,) * (len(shape) - self.ndim) + self.shape))
         if shape == self.shape:
             return self
@@ -364,20 +367,25 @@ class Tensor(E.Arithmetic, Node):
         return S.Expand.apply(self, shape=shape)
 
     def squeeze(self, axis=None):
-        axes = [a for a, n in enumerate(self.shape) if n == 1] if axis is None else R.normalize_axis(axis, self.ndim)
+        """Remove axes of length 1 (all of them, or those named). Naming an axis whose length is not 1 is an
+        error, where PyTorch silently returns the tensor unchanged."""
+        axes = [a for a, n in enumerate(self.shape) if n == 1] if axis is None else \
+            R.normalize_axis(axis, self.ndim, "squeeze")
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
     def unsqueeze(self, axis):
-        axis = axis % (self.ndim + 1)
+        axis = R.check_axis(axis, self.ndim, "unsqueeze", new=True)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def flatten(self, start_dim=0, end_dim=-1):
+        s, e = R.check_axis(start_dim, self.ndim, "flatten"), R.check_axis(end_dim, self.ndim, "flatten")
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def concat(self, others, axis=0):
@@ -385,11 +393,17 @@ class Tensor(E.Arithmetic, Node):
 
     def split(self, split_size_or_sections, axis=0):
         """Pieces along ``axis``: of size ``n`` each (the last may be smaller), or of the listed sizes."""
+        if self.ndim == 0:
+            raise ValueError("split: a 0-d tensor has no axis to split")
+        axis = R.check_axis(axis, self.ndim, "split")
         n = self.shape[axis]
-        if isinstance(split_size_or_sections, int):
-            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+        if isinstance(split_size_or_sections, numbers.Integral) and not isinstance(split_size_or_sections, bool):
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and n > 0):
+                raise ValueError(f"split: the piece size must be a positive integer, got {size}")
+            sizes = [min(size, n - i) for i in range(0, n, size)] if size else [0]
         else:
-            sizes = list(split_size_or_sections)
+            sizes = list(_sizes(split_size_or_sections, "split"))
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of axis {axis}")
         out, start = [], 0
@@ -401,14 +415,21 @@ class Tensor(E.Arithmetic, Node):
         return out
 
     def chunk(self, chunks, axis=0):
-        n = self.shape[axis]
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks < 1:
+            raise ValueError(f"chunk: the number of chunks must be a positive integer, got {chunks!r}")
+        if self.ndim == 0:
+            raise ValueError("chunk: a 0-d tensor has no axis to split")
+        n = self.shape[R.check_axis(axis, self.ndim, "chunk")]
         return self.split(-(-n // chunks), axis)
 
     def pad(self, pad_width, value=0.0):
         """Constant padding; ``pad_width`` is NumPy's ((before, after), ...) per axis or one int for all."""
-        if isinstance(pad_width, int):
-            pad_width = ((pad_width, pad_width),) * self.ndim
-        pad_width = tuple((int(a), int(b)) for a, b in pad_width)
+        if isinstance(pad_width, numbers.Number):
+            (width,) = _sizes((pad_width,), "pad")
+            pad_width = ((width, width),) * self.ndim
+        pad_width = tuple(_sizes(pair, "pad") for pair in pad_width)
+        if any(len(pair) != 2 for pair in pad_width):
+            raise ValueError(f"pad: pad_width needs a (before, after) pair per axis, got {pad_width}")
         if len(pad_width) != self.ndim:
             raise ValueError(f"pad: pad_width has {len(pad_width)} entries for a tensor of shape {self.shape}")
         return S.Pad.apply(self, pad_width=pad_width, value=value)
@@ -432,9 +453,21 @@ class Tensor(E.Arithmetic, Node):
             raise RuntimeError(f"in-place update of an expanded tensor of shape {self.shape}: several of its "
                                "elements share one memory location; clone() it first (as in PyTorch)")
 
-    def add_(self, other, alpha=1.0):
+    def _inplace_operand(self, other, op, *numbers_):
+        """``other`` as a tensor that can update self in place: its shape broadcasts to self's, and the
+        result keeps self's kind of dtype (no float into an integer tensor, as in PyTorch)."""
         self._check_inplace()
-        o = self._lift(other).data
+        o = self._lift(other, self.dtype if isinstance(other, numbers.Number) else None)
+        if _broadcast_shape(o.shape, self.shape) != self.shape:
+            raise ValueError(f"{op}: the operand of shape {o.shape} does not broadcast to the tensor's shape {self.shape}")
+        result = result_type(self, other if isinstance(other, numbers.Number) else o, *numbers_)
+        if dtype_category(result) > dtype_category(self.dtype):
+            raise TypeError(f"{op}: the result has dtype {result}, which cannot be stored in place in a tensor of "
+                            f"dtype {self.dtype}; use an out-of-place op")
+        return o
+
+    def add_(self, other, alpha=1.0):
+        o = self._inplace_operand(other, "add_", *([] if alpha == 1 else [alpha])).data
         self.backend.iadd(self.data, o if alpha == 1 else self.backend.multiply(o, alpha))
         return self._bump()
 
@@ -442,8 +475,7 @@ class Tensor(E.Arithmetic, Node):
         return self.add_(other, -alpha)
 
     def mul_(self, other):
-        self._check_inplace()
-        self.backend.imul(self.data, self._lift(other).data)
+        self.backend.imul(self.data, self._inplace_operand(other, "mul_").data)
         return self._bump()
 
     def div_(self, other):
@@ -452,7 +484,7 @@ class Tensor(E.Arithmetic, Node):
     def copy_(self, src):
         self._check_inplace()
         src = self._lift(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        if _broadcast_shape(src.shape, self.shape) != self.shape:
             raise ValueError(f"copy_: cannot copy shape {src.shape} into shape {self.shape}")
         self.backend.assign(self.data, self.backend.astype(src.to(self.device).data, self.dtype))
         return self._bump()
@@ -510,7 +542,7 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Te
     if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
         be = backends.get("cuda")
         return Tensor(be.from_cuda_array(data, dtype), requires_grad=requires_grad, device="cuda", name=name)
-    arr = np.asarray(data)
+    arr = _as_numeric_array(data)
     if dtype is None:
         if arr.dtype.kind == "f":
             dtype = default_dtype
@@ -523,21 +555,54 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Te
     return Tensor(be.from_numpy(arr), requires_grad=requires_grad, device=device, name=name)
 
 
+def _as_numeric_array(data):
+    """``np.asarray(data)``, refusing ragged nested lists and lists holding tensors with a clear message."""
+    def holds_nodes(x):
+        return isinstance(x, Node) or (isinstance(x, (list, tuple)) and any(holds_nodes(v) for v in x))
+
+    if isinstance(data, (list, tuple)) and holds_nodes(data):
+        raise TypeError("mg.tensor() takes numbers, lists or arrays, not a list holding Tensors or Scalars; "
+                        "use mg.stack(tensors) (which keeps gradients)")
+    try:
+        return np.asarray(data)
+    except ValueError:
+        raise ValueError("mg.tensor(): the nested lists are ragged; every row along an axis needs the same "
+                         "length") from None
+
+
+def _sizes(shape, op, allow_minus_one=False):
+    """A shape given as ints or one tuple/list of ints, checked: integers, non-negative (or -1 where allowed)."""
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{op}: sizes must be integers, got {shape}")
+        if n < (-1 if allow_minus_one else 0):
+            raise ValueError(f"{op}: sizes must be non-negative{' (or -1)' if allow_minus_one else ''}, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _broadcast_shape(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
 def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    return _sizes(shape, "shape")
 
 
-def _make(fill, shape, dtype, requires_grad, device):
+def _make(fill, shape, dtype, requires_grad, device, op):
     be = backends.get(device)
-    return Tensor(fill(be, _shape(shape), np.dtype(dtype or default_dtype)), requires_grad=requires_grad, device=device)
+    return Tensor(fill(be, _sizes(shape, op), np.dtype(dtype or default_dtype)), requires_grad=requires_grad, device=device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.zeros(s, dtype=d), shape, dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.zeros(s, dtype=d), shape, dtype, requires_grad, device, "zeros")
 
 
 def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.ones(s, dtype=d), shape, dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.ones(s, dtype=d), shape, dtype, requires_grad, device, "ones")
 
 
 def empty(*shape, dtype=None, requires_grad=False, device="cpu"):
@@ -545,8 +610,8 @@ def empty(*shape, dtype=None, requires_grad=False, device="cpu"):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.full(s, fill_value, dtype=d), (shape,) if isinstance(shape, int) else (tuple(shape),),
-                 dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.full(s, fill_value, dtype=d), (shape,) if isinstance(shape, numbers.Number)
+                 else (tuple(shape),), dtype, requires_grad, device, "full")
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device="cpu"):
@@ -579,13 +644,13 @@ def set_rng_state(state):
 
 def randn(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
     """Samples of N(0, 1)."""
-    arr = (generator or _rng).standard_normal(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    arr = (generator or _rng).standard_normal(_sizes(shape, "randn"), dtype=np.dtype(dtype or default_dtype))
     return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def rand(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
     """Samples of U[0, 1)."""
-    arr = (generator or _rng).random(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    arr = (generator or _rng).random(_sizes(shape, "rand"), dtype=np.dtype(dtype or default_dtype))
     return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
@@ -615,8 +680,12 @@ def concat(tensors, axis=0):
         raise ValueError("concat: needs at least one tensor")
     first = tensors[0]
     tensors = [first._lift(t) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"concat: the tensor at position {i} is 0-d and has no axis to join along; "
+                             "use mg.stack for 0-d tensors")
     ref = tensors[0].shape
-    axis = axis % len(ref)
+    axis = R.check_axis(axis, len(ref), "concat")
     for t in tensors[1:]:
         if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis):
             raise ValueError(f"concat: shapes {ref} and {t.shape} differ outside axis {axis}")
@@ -628,6 +697,10 @@ cat = concat
 
 def stack(tensors, axis=0):
     """Join tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    axis = R.check_axis(axis, tensors[0].ndim, "stack", new=True)
     return concat([t.unsqueeze(axis) for t in tensors], axis)
 
 
