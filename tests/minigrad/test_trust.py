@@ -330,3 +330,143 @@ def test_differentiating_at_an_integer_input_raises_like_the_constructor(name, d
     with pytest.raises(TypeError, match="only floating-point tensors can require gradients"):
         INTEGER_INPUTS[name](x)
     assert not x.requires_grad
+
+
+# ---- 3. axes and sizes are validated, never wrapped or truncated -----------------------------------------
+
+def _z(m):
+    return m.zeros(2, 3)
+
+
+BAD_AXES = {  # name: f(lib) that PyTorch refuses with an IndexError
+    "unsqueeze_77": lambda m: _z(m).unsqueeze(77),
+    "unsqueeze_-4": lambda m: _z(m).unsqueeze(-4),
+    "stack_77": lambda m: m.stack([_z(m), _z(m)], 77),
+    "stack_-4": lambda m: m.stack([_z(m), _z(m)], -4),
+    "concat_5": lambda m: m.cat([_z(m), _z(m)], 5),
+    "concat_-3": lambda m: m.cat([_z(m), _z(m)], -3),
+    "flatten_0_5": lambda m: _z(m).flatten(0, 5),
+    "flatten_-3": lambda m: _z(m).flatten(-3),
+    "transpose_0_9": lambda m: _z(m).transpose(0, 9),
+    "permute_0_5": lambda m: _z(m).permute(0, 5),
+    "squeeze_5": lambda m: _z(m).squeeze(5),
+    "split_axis_5": lambda m: _z(m).split(1, 5),
+    "chunk_axis_2": lambda m: _z(m).chunk(2, 2),
+    "sum_5": lambda m: _z(m).sum(5),
+    "sum_-3": lambda m: _z(m).sum(-3),
+    "max_2": lambda m: _z(m).amax(2) if m is torch else _z(m).max(2),
+    "mean_2": lambda m: _z(m).mean(2),
+    "var_2": lambda m: _z(m).var(2),
+    "logsumexp_2": lambda m: _z(m).logsumexp(2),
+    "softmax_2": lambda m: _z(m).softmax(2),
+    "log_softmax_-3": lambda m: _z(m).log_softmax(-3),
+    "argmax_2": lambda m: _z(m).argmax(2),
+    "argmin_2": lambda m: _z(m).argmin(2),
+    "scalar_sum_1": lambda m: m.tensor(3.0).sum(1),
+    "scalar_unsqueeze_2": lambda m: m.tensor(3.0).unsqueeze(2),
+}
+
+
+@pytest.mark.parametrize("name", BAD_AXES)
+def test_out_of_range_axis_raises_index_error_naming_the_range(name):
+    with pytest.raises(IndexError):
+        BAD_AXES[name](torch)
+    with pytest.raises(IndexError, match=r"axis -?\d+ is out of range .* \(expected an axis in \[-\d+, \d+\]\)"):
+        BAD_AXES[name](mg)
+
+
+ZERO_D_AXES = {  # a 0-d tensor accepts axis 0 and -1, as in PyTorch
+    "sum_0": lambda m: m.tensor(3.0).sum(0),
+    "sum_-1": lambda m: m.tensor(3.0).sum(-1),
+    "mean_0": lambda m: m.tensor(3.0).mean(0),
+    "max_0": lambda m: m.tensor(3.0).amax(0) if m is torch else m.tensor(3.0).max(0),
+    "min_-1": lambda m: m.tensor(3.0).amin(-1) if m is torch else m.tensor(3.0).min(-1),
+    "softmax": lambda m: m.tensor(3.0).softmax(-1),
+    "log_softmax_0": lambda m: m.tensor(3.0).log_softmax(0),
+    "logsumexp_0": lambda m: m.tensor(3.0).logsumexp(0),
+    "argmax_0": lambda m: m.tensor(3.0).argmax(0),
+    "unsqueeze_-1": lambda m: m.tensor(3.0).unsqueeze(-1),
+    "flatten": lambda m: m.tensor(3.0).flatten(0, -1),
+    "transpose_0_-1": lambda m: m.tensor(3.0).transpose(0, -1),
+    "squeeze_0": lambda m: m.tensor(3.0).squeeze(0),
+}
+
+
+@pytest.mark.parametrize("name", ZERO_D_AXES)
+def test_0d_tensor_takes_axis_0_and_minus_1_like_torch(name):
+    ours, theirs = ZERO_D_AXES[name](mg), ZERO_D_AXES[name](torch)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+BAD_SIZES = {  # name: (f(lib), exception minigrad raises, what its message says); PyTorch refuses each too
+    "sum_duplicate_axes": (lambda m: _z(m).sum((0, 0)), ValueError, "same axis more than once"),
+    "sum_duplicate_negative_axes": (lambda m: _z(m).sum((1, -1)), ValueError, "same axis more than once"),
+    "mean_duplicate_axes": (lambda m: _z(m).mean((0, -2)), ValueError, "same axis more than once"),
+    "sum_float_axis": (lambda m: _z(m).sum(1.5), TypeError, "axis must be an integer"),
+    "permute_repeated": (lambda m: _z(m).permute(0, 0), ValueError, "not a permutation"),
+    "reshape_float": (lambda m: m.zeros(6).reshape((2.9, 3)), TypeError, r"sizes must be integers, got \(2.9, 3\)"),
+    "reshape_negative": (lambda m: m.zeros(6).reshape(-2, -3), ValueError, "non-negative"),
+    "zeros_float": (lambda m: m.zeros(2.5), TypeError, "zeros: sizes must be integers"),
+    "zeros_negative": (lambda m: m.zeros(-1), ValueError, "zeros: sizes must be non-negative"),
+    "ones_negative": (lambda m: m.ones(2, -1), ValueError, "ones: sizes must be non-negative"),
+    "randn_float": (lambda m: m.randn(2.5), TypeError, "randn: sizes must be integers"),
+    "full_float": (lambda m: m.full(2.5, 1.0), TypeError, "full: sizes must be integers"),
+    "expand_float": (lambda m: m.zeros(1).expand(2.5), TypeError, "expand: sizes must be integers"),
+    "split_0": (lambda m: _z(m).split(0), ValueError, "piece size must be a positive integer"),
+    "split_negative": (lambda m: _z(m).split(-1), ValueError, "piece size must be a positive integer"),
+    "chunk_0": (lambda m: _z(m).chunk(0), ValueError, "number of chunks must be a positive integer"),
+    "concat_0d": (lambda m: m.cat([m.zeros(()), m.zeros(())]), ValueError, "position 0 is 0-d"),
+    "flatten_start_after_end": (lambda m: _z(m).flatten(1, 0), ValueError, "start_dim 1 comes after end_dim 0"),
+    "ragged_list": (lambda m: m.tensor([[1.0, 2.0], [3.0]]), ValueError, "ragged"),
+    "ragged_deep_list": (lambda m: m.tensor([[[1.0], [2.0]], [[3.0]]]), ValueError, "ragged"),
+    "add_shape": (lambda m: m.zeros(3).add_(m.ones(2, 3)), ValueError, r"add_: .*\(2, 3\).*\(3,\)"),
+    "mul_shape": (lambda m: m.zeros(3).mul_(m.ones(4)), ValueError, r"mul_: .*\(4,\).*\(3,\)"),
+    "copy_shape": (lambda m: m.zeros(3).copy_(m.ones(4)), ValueError, r"copy_: .*\(4,\).*\(3,\)"),
+    "add_float_into_int": (lambda m: m.zeros(3, dtype=m.int64).add_(0.5), TypeError, "float32.*int64"),
+    "add_float_alpha_into_int": (lambda m: m.zeros(3, dtype=m.int64).add_(m.ones(3, dtype=m.int64), alpha=0.5),
+                                 TypeError, "float32.*int64"),
+    "mul_float_tensor_into_int": (lambda m: m.zeros(3, dtype=m.int64).mul_(m.ones(3)), TypeError, "float32.*int64"),
+    "div_int": (lambda m: m.ones(3, dtype=m.int64).div_(2), TypeError, "float32.*int64"),
+    "add_int_into_bool": (lambda m: m.zeros(3, dtype=torch.bool if m is torch else "bool").add_(2), TypeError, "int64.*bool"),
+}
+
+
+@pytest.mark.parametrize("name", BAD_SIZES)
+def test_bad_sizes_and_operands_raise_a_clear_error_before_any_change(name):
+    f, error, message = BAD_SIZES[name]
+    with pytest.raises((RuntimeError, TypeError, ValueError, IndexError)):
+        f(torch)
+    with pytest.raises(error, match=message):
+        f(mg)
+
+
+def test_failed_inplace_update_leaves_the_tensor_as_it_was():
+    x = mg.tensor([1, 2, 3])
+    with pytest.raises(TypeError):
+        x.add_(0.5)
+    with pytest.raises(ValueError):
+        x.add_(mg.ones(2, 3, dtype=mg.int64))
+    assert x.tolist() == [1, 2, 3] and x._version == 0
+
+
+def test_nested_lists_of_tensors_are_refused_with_a_pointer_to_stack():
+    """PyTorch converts a list of one-element tensors to numbers, silently cutting them from the graph;
+    minigrad refuses and points to mg.stack, which keeps the gradients."""
+    a = mg.tensor([1.0], requires_grad=True)
+    for data in ([a, a], [[a], [a]], [mg.tensor(1.0), 2.0], [mg.Scalar(1.0)]):
+        with pytest.raises(TypeError, match="mg.stack"):
+            mg.tensor(data)
+
+
+def test_squeeze_of_an_axis_longer_than_1_raises():
+    """PyTorch returns the tensor unchanged; minigrad raises, since the caller expected an axis of length 1."""
+    assert torch.zeros(2, 3).squeeze(0).shape == (2, 3)
+    with pytest.raises(ValueError, match="axis 0 of shape \\(2, 3\\) has size 2"):
+        mg.zeros(2, 3).squeeze(0)
+
+
+@pytest.mark.parametrize("make", [lambda m: m.zeros(2, 3).split(2, 1), lambda m: m.zeros(5, 2).chunk(3),
+                                  lambda m: m.zeros(0, 2).split(0), lambda m: m.zeros(4).split([1, 3])])
+def test_valid_splits_match_torch(make):
+    assert [p.shape for p in make(mg)] == [tuple(p.shape) for p in make(torch)]
