@@ -368,6 +368,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return [x.zeros_like() if g is None else g for x, g in zip(inputs, result)]
 
 
+def absent_tangent(node):
+    """Zeros standing for "no tangent": the input of an op that forward mode does not follow. Rules
+    that multiply a tangent (``_times`` in ops.elementwise) treat it as an exact 0, like PyTorch's
+    ZeroTensor, so 0 · inf is 0 there (jvp(grad(sqrt)) at 0 is -inf, as in PyTorch, not nan)."""
+    zero = node.zeros_like()
+    zero._absent = True
+    return zero
+
+
+def is_absent(tangent) -> bool:
+    return getattr(tangent, "_absent", False)
+
+
 def forward_sweep(outputs, inputs, tangents, on_step=None):
     """Forward mode over the recorded graph: dy_l = sum_i df_l/dy_i * dy_i in topological order.
 
@@ -382,7 +395,7 @@ def forward_sweep(outputs, inputs, tangents, on_step=None):
         ts = [tan.get(id(p)) for p in op.inputs]
         if all(t is None for t in ts):
             continue
-        ts = [p.zeros_like() if t is None else t for p, t in zip(op.inputs, ts)]
+        ts = [absent_tangent(p) if t is None else t for p, t in zip(op.inputs, ts)]
         t = op.jvp(*ts)
         if getattr(t, "shape", None) != node.shape:
             t = t.expand(node.shape)

@@ -5,7 +5,7 @@ Binary ops broadcast like NumPy; their reverse rules sum the gradient back to ea
 """
 import numbers
 
-from ..autodiff import Node, Op
+from ..autodiff import Node, Op, is_absent
 
 
 def unbroadcast(g, shape):
@@ -64,11 +64,11 @@ class Mul(Op):
 
     def jvp(self, dx, dy):
         x, y = self.inputs
-        return dx * y + x * dy
+        return _times(dy, x) + _times(dx, y)
 
 
 class Div(Op):
-    """z = x / y;   dz/dx = 1/y, dz/dy = -x/y²"""
+    """z = x / y;   dz/dx = 1/y, dz/dy = -x/y²;   tangent (dx - dy·z) / y  (PyTorch's formulas)"""
     symbol = "{0} / {1}"
 
     def forward(self, x, y):
@@ -77,60 +77,72 @@ class Div(Op):
     def vjp(self, g):
         x, y = self.inputs
         gx = unbroadcast(g / y, x.shape) if self.needs_grad[0] else None
-        gy = unbroadcast(-g * x / (y * y), y.shape) if self.needs_grad[1] else None
+        gy = unbroadcast(-g * ((x / y) / y), y.shape) if self.needs_grad[1] else None
         return gx, gy
 
     def jvp(self, dx, dy):
-        x, y = self.inputs
-        return dx / y - dy * x / (y * y)
+        return (dx - _times(dy, self.out)) / self.inputs[1]
 
 
-def _log_base(x):
-    """log x, but 0 where x == 0: there z = 0^y and PyTorch gives dz/dy = 0, not 0·(-inf) = nan."""
-    if not hasattr(x, "where"):  # a Scalar
-        return x.log() if x.data != 0 else x.zeros_like()
-    return x.where(x != 0, 1.0).log()
+def _times(t, local):
+    """t · local, but exactly 0 when t is an absent tangent (forward mode's zero for an input it does not
+    follow, like PyTorch's ZeroTensor), even where local is ±inf or nan."""
+    return t if is_absent(t) else t * local
 
 
-def _scaled(t, local):
-    """t · local, but 0 where t == 0: a zero tangent contributes nothing, even where local is ±inf."""
-    if not hasattr(t, "where"):  # a Scalar
-        return t * local if t.data != 0 else (t * 0.0)
-    return (t * local).where(t != 0, 0.0)
+def _zero_where(mask, value):
+    """``value``, but a constant 0 where ``mask`` holds (a boolean tensor; a Python bool for Scalars)."""
+    if isinstance(mask, bool):
+        return value.zeros_like() if mask else value
+    return value.zeros_like().where(mask, value)
 
 
 class Pow(Op):
-    """z = x ** y;   dz/dx = y·x^(y-1), dz/dy = z·log x"""
+    """z = x ** y;   dz/dx = y·x^(y-1) (0 where y = 0),   dz/dy = z·log x (0 where x = 0 and y ≥ 0)
+
+    PyTorch's pow_backward_self / pow_backward_exponent, literally, so every case at base 0 (and the
+    second order through them) gives what PyTorch gives."""
     symbol = "{0} ^ {1}"
 
     def forward(self, x, y):
         return self.xp.power(x, y)
 
+    def _by_base(self, g):
+        x, y = self.inputs
+        return _zero_where(y == 0, g * (y * x ** (y - 1)))
+
+    def _by_exponent(self, g):
+        x, y = self.inputs
+        return g * _zero_where((x == 0) & (y >= 0), self.out * x.log())
+
     def vjp(self, g):
         x, y = self.inputs
-        gx = unbroadcast(g * y * x ** (y - 1), x.shape) if self.needs_grad[0] else None
-        gy = unbroadcast(g * self.out * _log_base(x), y.shape) if self.needs_grad[1] else None
+        gx = unbroadcast(self._by_base(g), x.shape) if self.needs_grad[0] else None
+        gy = unbroadcast(self._by_exponent(g), y.shape) if self.needs_grad[1] else None
         return gx, gy
 
     def jvp(self, dx, dy):
-        x, y = self.inputs
-        return _scaled(dx, y * x ** (y - 1)) + dy * self.out * _log_base(x)
+        by_base = dx if is_absent(dx) else self._by_base(dx)
+        by_exponent = dy if is_absent(dy) else self._by_exponent(dy)
+        return by_base + by_exponent
 
 
 class PowConst(Op):
-    """z = x ** c for a constant exponent c;   dz/dx = c·x^(c-1)"""
+    """z = x ** c for a constant exponent c;   dz/dx = c·x^(c-1), and 0 for c = 0 (PyTorch's pow_backward)"""
     symbol = "{0} ^ {c}"
 
     def forward(self, x):
         return self.xp.power(x, self.c)
 
-    def vjp(self, g):
+    def _local_times(self, g):
         (x,) = self.inputs
-        return g * self.c * x ** (self.c - 1)
+        return x.zeros_like() if self.c == 0 else g * (self.c * x ** (self.c - 1))
+
+    def vjp(self, g):
+        return self._local_times(g)
 
     def jvp(self, dx):
-        (x,) = self.inputs
-        return dx * self.c * x ** (self.c - 1)
+        return self._local_times(dx)
 
 
 class Maximum(Op):
