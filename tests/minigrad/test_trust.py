@@ -470,3 +470,131 @@ def test_squeeze_of_an_axis_longer_than_1_raises():
                                   lambda m: m.zeros(0, 2).split(0), lambda m: m.zeros(4).split([1, 3])])
 def test_valid_splits_match_torch(make):
     assert [p.shape for p in make(mg)] == [tuple(p.shape) for p in make(torch)]
+
+
+# ---- 4. transforms: argnums, and second order where a first derivative is infinite ------------------------
+
+def _f64(lib, v):
+    return mg.tensor(v, dtype=mg.float64) if lib is mg else torch.tensor(v, dtype=torch.float64)
+
+
+def _nested_numpy(result):
+    if isinstance(result, tuple):
+        return [_nested_numpy(r) for r in result]
+    return np.asarray(result.detach().numpy() if isinstance(result, torch.Tensor) else result.numpy())
+
+
+def _assert_same_structure_and_values(ours, theirs):
+    if isinstance(theirs, tuple):
+        assert isinstance(ours, tuple) and len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            _assert_same_structure_and_values(o, t)
+        return
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+ARGNUMS = {  # name: (transform name, f, argnums, points)
+    "hessian_tuple": ("hessian", lambda x, y: (x ** 2 * y).sum() + (x * y).sin().sum(), (0, 1), ([1.0, 2.0], 3.0)),
+    "hessian_second_only": ("hessian", lambda x, y: (x ** 2 * y ** 3).sum(), (1,), ([1.0, 2.0], 3.0)),
+    "jacfwd_tuple": ("jacfwd", lambda x, y: x * y.exp(), (0, 1), ([1.0, 2.0], 0.5)),
+    "jacrev_tuple": ("jacrev", lambda x, y: x * y.exp(), (0, 1), ([1.0, 2.0], 0.5)),
+    "jacrev_reversed": ("jacrev", lambda x, y: x * y.exp(), (1, 0), ([1.0, 2.0], 0.5)),
+    "jacfwd_tuple_output": ("jacfwd", lambda x, y: (x * y, y.sin()), (0, 1), ([1.0, 2.0], 0.5)),
+    "jacrev_tuple_output": ("jacrev", lambda x, y: (x * y, y.sin()), (0, 1), ([1.0, 2.0], 0.5)),
+    "jacrev_tuple_output_int": ("jacrev", lambda x, y: (x * y, y.sin()), 1, ([1.0, 2.0], 0.5)),
+    "grad_tuple": ("grad", lambda x, y: (x * y.exp()).sum(), (1, 0), ([1.0, 2.0], 0.5)),
+}
+
+
+@pytest.mark.parametrize("name", ARGNUMS)
+def test_argnums_tuples_match_torch_func(name):
+    transform, f, argnums, points = ARGNUMS[name]
+    ours = getattr(mg, transform)(f, argnums=argnums)(*[_f64(mg, p) for p in points])
+    theirs = getattr(torch.func, transform)(f, argnums=argnums)(*[_f64(torch, p) for p in points])
+    _assert_same_structure_and_values(ours, theirs)
+
+
+def test_negative_argnums_count_from_the_end():
+    """(torch.func.hessian(f, argnums=-1) gives 0 here, a PyTorch bug; its argnums=1 gives the right 90.)"""
+    def f(x, y):
+        return (x ** 2 * y ** 3).sum()
+    points = ([1.0, 2.0], 3.0)
+    ours = mg.hessian(f, argnums=-1)(*[_f64(mg, p) for p in points])
+    theirs = torch.func.hessian(f, argnums=1)(*[_f64(torch, p) for p in points])
+    assert ours.item() == theirs.item() == 90.0
+
+
+@pytest.mark.parametrize("transform", ["grad", "value_and_grad", "jacrev", "jacfwd", "hessian"])
+@pytest.mark.parametrize("argnums", [(0, 0), (1, -1), (0, 1, 0)])
+def test_repeated_argnums_raise_like_torch(transform, argnums):
+    def f(x, y):
+        return (x * y).sum()
+    torch_transform = getattr(torch.func, "grad_and_value" if transform == "value_and_grad" else transform)
+    with pytest.raises(RuntimeError, match="unique"):
+        torch_transform(f, argnums=argnums)(_f64(torch, [1.0]), _f64(torch, [2.0]))
+    with pytest.raises(ValueError, match="same argument more than once"):
+        getattr(mg, transform)(f, argnums=argnums)(_f64(mg, [1.0]), _f64(mg, [2.0]))
+
+
+@pytest.mark.parametrize("argnums", [(), 1.5, [0], True])
+def test_malformed_argnums_raise(argnums):
+    with pytest.raises(TypeError, match="argnums must be an int or a non-empty tuple"):
+        mg.grad(lambda x, y: x * y, argnums=argnums)(mg.Scalar(1.0), mg.Scalar(2.0))
+
+
+SINGULAR = {  # functions whose derivatives at 0 are infinite, zero or undefined
+    "sqrt": lambda x: x.sqrt(),
+    "log": lambda x: x.log(),
+    "reciprocal": lambda x: 1 / x,
+    "x_times_sqrt": lambda x: x * x.sqrt(),
+    "sqrt_squared": lambda x: x.sqrt() * x.sqrt(),
+    "exp_of_sqrt": lambda x: x.sqrt().exp(),
+}
+for _c in (0, 1, 2, 3, -1, -2, 0.5, 1.5, 2.5, -0.5):
+    SINGULAR[f"pow_const_{_c}"] = lambda x, c=_c: x ** c
+    SINGULAR[f"pow_tensor_exponent_{_c}"] = lambda x, c=_c: x ** (x * 0 + c)
+    SINGULAR[f"zero_base_pow_{_c}"] = lambda x, c=_c: (x * 0) ** (x * 0 + c) + 0 * x
+    SINGULAR[f"rpow_{_c}"] = lambda x, c=_c: float(c) ** x
+
+DERIVATIVES = {  # how: (ours, theirs) -> the derivative at x0, as a function of (transforms module, f, x)
+    "grad": lambda T, f, x: T.grad(f)(x),
+    "jvp": lambda T, f, x: T.jvp(f, (x,), (x * 0 + 1,))[1],
+    "jvp_of_grad": lambda T, f, x: T.jvp(T.grad(f), (x,), (x * 0 + 1,))[1],
+    "grad_of_grad": lambda T, f, x: T.grad(T.grad(f))(x),
+    "hessian": lambda T, f, x: T.hessian(f)(x),
+    "jacfwd_of_jacrev": lambda T, f, x: T.jacfwd(T.jacrev(f))(x),
+    "jacrev_of_jacrev": lambda T, f, x: T.jacrev(T.jacrev(f))(x),
+}
+
+
+@pytest.mark.parametrize("how", DERIVATIVES)
+@pytest.mark.parametrize("name", SINGULAR)
+def test_derivatives_at_a_singular_point_match_torch(name, how):
+    f, derivative = SINGULAR[name], DERIVATIVES[how]
+    x0 = 1.0 if name.startswith("rpow") else 0.0
+    theirs = derivative(torch.func, f, _f64(torch, x0)).item()
+    with np.errstate(all="ignore"):
+        ours = derivative(mg, f, _f64(mg, x0)).item()
+    np.testing.assert_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("how", ["grad", "jvp_of_grad", "grad_of_grad"])
+@pytest.mark.parametrize("name", ["sqrt", "log", "pow_const_0", "pow_const_-1", "pow_const_0.5", "x_times_sqrt"])
+def test_scalars_agree_with_torch_at_singular_points(name, how):
+    f, derivative = SINGULAR[name], DERIVATIVES[how]
+    if how == "jvp_of_grad":
+        ours = mg.jvp(mg.grad(f), (mg.Scalar(0.0),), (1.0,))[1].data
+    else:
+        ours = derivative(mg, f, mg.Scalar(0.0)).data
+    with np.errstate(all="ignore"):
+        np.testing.assert_equal(ours, derivative(torch.func, f, _f64(torch, 0.0)).item())
+
+
+def test_scalar_pow_picks_its_branch_without_torchs_nan():
+    """Where PyTorch's pow rule selects 0 with ``where``, the other branch's ``0 · inf`` still reaches the
+    second derivative as nan (Tensors reproduce that, test above). A Scalar picks its branch with a
+    Python ``if``, so d²/dx² x^(0·x) at 0 is the true 0: the blackboard engine is not bound to
+    PyTorch's graph and gives the mathematically right value."""
+    f = SINGULAR["pow_tensor_exponent_0"]
+    assert np.isnan(torch.func.grad(torch.func.grad(f))(_f64(torch, 0.0)).item())
+    assert mg.grad(mg.grad(f))(mg.Scalar(0.0)) == 0.0
