@@ -63,6 +63,12 @@ class Tensor(E.Arithmetic, Node):
     def _operands(self, other, reflected=False, to_float=False):
         """(self, other) converted to their common dtype (``torch.result_type``; a float dtype for true
         division), in the op's order."""
+        floating_self = self.dtype.kind == "f"
+        if isinstance(other, Tensor) and other.dtype == self.dtype and (floating_self or not to_float):
+            return (other, self) if reflected else (self, other)  # the common case, without the tiers
+        if floating_self and isinstance(other, (float, int)):  # (bool is an int) a number keeps a float dtype
+            other = self._new(self.backend.asarray(other, dtype=self.dtype))
+            return (other, self) if reflected else (self, other)
         if not isinstance(other, numbers.Number) or isinstance(other, Node):
             other = self._lift(other)
         dtype = result_type(self, other)
@@ -71,7 +77,7 @@ class Tensor(E.Arithmetic, Node):
         return pair[::-1] if reflected else pair
 
     def _floating(self):
-        return self.to(dtype=floating(self.dtype))
+        return self if self.dtype.kind == "f" else self.to(dtype=floating(self.dtype))
 
     def zeros_like(self):
         return self._new(self.backend.zeros(self.shape, dtype=self.dtype))
