@@ -9,6 +9,9 @@ int32, ``int64 tensor + 0.5`` is float32 (a Python float counts as the default f
 ``float16 tensor + 1.5`` stays float16, ``bool tensor + 1`` is int64. Within a tier dtypes promote
 pairwise (``promote_types``): an integer with a float gives the float (int64 + float32 -> float32,
 not NumPy's float64), two floats give the wider one.
+
+One place differs from PyTorch on purpose: ``bool tensor - 1`` is int64 ``[0, -1]`` (as ``True - 1``
+is in Python), where PyTorch refuses subtraction with a bool tensor; ``bool - bool`` still raises.
 """
 from __future__ import annotations
 

@@ -301,7 +301,8 @@ class Tensor(E.Arithmetic, Node):
         return Tensor(self.backend.argmax(self.data, axis=axis, keepdims=keepdims), device=self.device)
 
     def argmin(self, axis=None, keepdims=False):
-        """Index of the (first) smallest element: argmax of -x (floats) or of ~x (integers, bools: exact)."""
+        """Index of the (first) smallest element: argmax of -x (floats) or of ~x (integers, bools: exact).
+        Bool tensors work too (PyTorch refuses them)."""
         flipped = -self.detach() if self.dtype.kind == "f" else ~self
         return flipped.argmax(axis, keepdims)
 
@@ -539,7 +540,11 @@ class ToDevice(Op):
 
 # ---- creation -------------------------------------------------------------------------------------
 def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Tensor:
-    """A tensor from a list, number or array. Floats become float32 unless ``dtype`` says otherwise."""
+    """A tensor from a list, number or array. Floats become float32 unless ``dtype`` says otherwise.
+
+    Ragged nested lists are a ValueError. Lists holding Tensors or Scalars are a TypeError pointing to
+    ``mg.stack``: PyTorch converts one-element tensors in a list to numbers, silently cutting them from
+    the graph."""
     if isinstance(data, Tensor):
         data = data.numpy()
     if isinstance(data, Node):

@@ -101,7 +101,9 @@ class Pow(Op):
     """z = x ** y;   dz/dx = y·x^(y-1) (0 where y = 0),   dz/dy = z·log x (0 where x = 0 and y ≥ 0)
 
     PyTorch's pow_backward_self / pow_backward_exponent, literally, so every case at base 0 (and the
-    second order through them) gives what PyTorch gives."""
+    second order through them) gives what PyTorch gives for Tensors, including the nan that reaches a
+    second derivative through the branch ``where`` did not pick. Scalars pick their branch with an
+    ``if`` and give the true value there (d²/dx² x^(0·x) = 0 at 0, where PyTorch says nan)."""
     symbol = "{0} ^ {1}"
 
     def forward(self, x, y):
