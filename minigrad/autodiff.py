@@ -78,6 +78,16 @@ class module_scope:
         _scope.pop()
 
 
+class VersionCounter:
+    """How many in-place changes a block of memory has seen: shared by a tensor, its views and its
+    detached aliases, so a change made through any of them is seen through all (as in PyTorch)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
 class Op:
     """One differentiable operation: forward, reverse rule (vjp) and forward rule (jvp).
 
@@ -87,6 +97,7 @@ class Op:
     """
 
     differentiable = True
+    is_view = False  # the output shares the first input's memory (and so its version counter)
     scope = ()
     symbol = None  # formula template for tables and drawings, e.g. "log({0})"
 
@@ -115,6 +126,10 @@ class Op:
             return f"{self.name}({', '.join(names)})"
         return self.symbol.format(*names, **{k: v for k, v in self.__dict__.items() if not k.startswith("_")})
 
+    def shares_memory(self) -> bool:
+        """Whether the output is a view of the first input (``is_view``; ops may decide per call)."""
+        return self.is_view
+
     def free(self):
         self.freed = True
 
@@ -136,12 +151,15 @@ class Op:
             shapes = " and ".join(str(x.shape) for x in inputs)
             raise ValueError(f"{cls.__name__}: cannot apply to shapes {shapes} ({e})") from None
         out = first._new(raw)
+        if op.shares_memory():
+            out._versions = first._shared_versions()
         if cls.differentiable and is_grad_enabled():
             needs = [x.requires_grad for x in inputs]
             if any(needs):
                 op.inputs = inputs
                 op.needs_grad = needs
                 op.versions = [x._version for x in inputs]
+                op.out_version = out._version
                 op._out_ref = weakref.ref(out)
                 op.scope = tuple(_scope)
                 out._op = op
@@ -155,7 +173,7 @@ class Node:
     _op: Op | None = None
     grad = None
     name: str | None = None
-    _version = 0
+    _versions: VersionCounter | None = None  # created on the first in-place change or view
     _retains_grad = False
 
     # --- provided by Scalar / Tensor ---------------------------------------------------------
@@ -171,18 +189,37 @@ class Node:
     def ones_like(self):
         raise NotImplementedError
 
+    # --- in-place versions ---------------------------------------------------------------------
+    @property
+    def _version(self) -> int:
+        return 0 if self._versions is None else self._versions.value
+
+    def _shared_versions(self) -> VersionCounter:
+        if self._versions is None:
+            self._versions = VersionCounter()
+        return self._versions
+
+    def _bump(self):
+        """Count an in-place change of this node's memory (seen by every view and alias of it)."""
+        self._shared_versions().value += 1
+        return self
+
     # --- graph ---------------------------------------------------------------------------------
     @property
     def is_leaf(self) -> bool:
         return self._op is None
 
     def detach(self):
-        """The same value, cut from the graph."""
+        """The same value, cut from the graph; it shares the memory and so the version counter."""
         out = self._new(self.data)
         out.name = self.name
+        out._versions = self._shared_versions()
         return out
 
     def requires_grad_(self, flag: bool = True):
+        kind = getattr(self.dtype, "kind", "f")  # (a Scalar's dtype is the Python float)
+        if flag and kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.dtype}")
         if not self.is_leaf and not flag:
             raise RuntimeError("requires_grad_(False) only works on leaves; use .detach() on results of ops")
         self.requires_grad = flag
@@ -252,11 +289,14 @@ def toposort(roots, stop_at=()):
 
 
 def _check_saved_versions(op):
-    for x, v in zip(op.inputs, op.versions):
+    saved = list(zip(op.inputs, op.versions))
+    if op.out is not None:
+        saved.append((op.out, op.out_version))
+    for x, v in saved:
         if x._version != v:
             raise RuntimeError(
                 f"a value needed to compute the gradient of {op.name} was modified by an in-place operation: "
-                f"the input of shape {x.shape} is at version {x._version}, but the graph saved version {v}. "
+                f"the value of shape {x.shape} is at version {x._version}, but the graph saved version {v}. "
                 "Don't modify tensors in place between forward and backward (use an out-of-place op or "
                 "clone first).")
 
@@ -340,6 +380,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     return [x.zeros_like() if g is None else g for x, g in zip(inputs, result)]
 
 
+def absent_tangent(node):
+    """Zeros standing for "no tangent": the input of an op that forward mode does not follow. Rules
+    that multiply a tangent (``_times`` in ops.elementwise) treat it as an exact 0, like PyTorch's
+    ZeroTensor, so 0 · inf is 0 there (jvp(grad(sqrt)) at 0 is -inf, as in PyTorch, not nan)."""
+    zero = node.zeros_like()
+    zero._absent = True
+    return zero
+
+
+def is_absent(tangent) -> bool:
+    return getattr(tangent, "_absent", False)
+
+
 def forward_sweep(outputs, inputs, tangents, on_step=None):
     """Forward mode over the recorded graph: dy_l = sum_i df_l/dy_i * dy_i in topological order.
 
@@ -354,7 +407,7 @@ def forward_sweep(outputs, inputs, tangents, on_step=None):
         ts = [tan.get(id(p)) for p in op.inputs]
         if all(t is None for t in ts):
             continue
-        ts = [p.zeros_like() if t is None else t for p, t in zip(op.inputs, ts)]
+        ts = [absent_tangent(p) if t is None else t for p, t in zip(op.inputs, ts)]
         t = op.jvp(*ts)
         if getattr(t, "shape", None) != node.shape:
             t = t.expand(node.shape)

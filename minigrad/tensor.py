@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import autodiff, backend as backends
+from .dtypes import category as dtype_category, floating, result_type
 from .autodiff import Node, Op, is_grad_enabled
 from .ops import elementwise as E, linalg as L, reduce as R, shape as S
 
@@ -46,16 +47,37 @@ class Tensor(E.Arithmetic, Node):
         out.requires_grad, out.grad, out.name = False, None, None
         return out
 
-    def _lift(self, other) -> Tensor:
-        """``other`` as a constant tensor on this tensor's device (numbers take this tensor's float dtype)."""
+    def _lift(self, other, dtype=None) -> Tensor:
+        """``other`` as a constant tensor on this tensor's device; a number gets ``dtype`` (default: the
+        dtype of ``self + other``), an array this tensor's float dtype."""
         if isinstance(other, Tensor):
             return other
+        if isinstance(other, Node):
+            raise TypeError("cannot combine a Tensor with a Scalar; make the Scalar a tensor with mg.tensor(s.item())")
         if isinstance(other, numbers.Number):
-            dtype = self.dtype if (self.dtype.kind == "f" or isinstance(other, (bool, numbers.Integral))) else default_dtype
-            return self._new(self.backend.asarray(other, dtype=dtype))
+            return self._new(self.backend.asarray(other, dtype=dtype or result_type(self, other)))
         if isinstance(other, (np.ndarray, list, tuple)):
             return tensor(other, dtype=self.dtype if self.dtype.kind == "f" else None, device=self.device)
         raise TypeError(f"cannot combine a Tensor with {type(other).__name__}; expected a Tensor, array or number")
+
+    def _operands(self, other, reflected=False, to_float=False):
+        """(self, other) converted to their common dtype (``torch.result_type``; a float dtype for true
+        division), in the op's order."""
+        floating_self = self.dtype.kind == "f"
+        if isinstance(other, Tensor) and other.dtype == self.dtype and (floating_self or not to_float):
+            return (other, self) if reflected else (self, other)  # the common case, without the tiers
+        if floating_self and isinstance(other, (float, int)):  # (bool is an int) a number keeps a float dtype
+            other = self._new(self.backend.asarray(other, dtype=self.dtype))
+            return (other, self) if reflected else (self, other)
+        if not isinstance(other, numbers.Number) or isinstance(other, Node):
+            other = self._lift(other)
+        dtype = result_type(self, other)
+        dtype = floating(dtype) if to_float else dtype
+        pair = (self.to(dtype=dtype), other.to(dtype=dtype) if isinstance(other, Tensor) else self._lift(other, dtype))
+        return pair[::-1] if reflected else pair
+
+    def _floating(self):
+        return self if self.dtype.kind == "f" else self.to(dtype=floating(self.dtype))
 
     def zeros_like(self):
         return self._new(self.backend.zeros(self.shape, dtype=self.dtype))
@@ -156,7 +178,8 @@ class Tensor(E.Arithmetic, Node):
         return self.astype(int64)
 
     def clone(self) -> Tensor:
-        return E.Identity.apply(self) if self.requires_grad else Tensor(self.backend.copy(self.data), device=self.device)
+        """A copy in new memory (differentiable): changing one in place leaves the other as it was."""
+        return E.Clone.apply(self)
 
     # ---- arithmetic: + - * / ** and exp, log, ... come from E.Arithmetic (NumPy broadcasting) ----------
     def __matmul__(self, o): return self.matmul(o)
@@ -167,7 +190,8 @@ class Tensor(E.Arithmetic, Node):
 
     # comparisons: constants (no gradient), boolean dtype
     def _compare(self, fn, o):
-        return self._new(fn(self.data, self._lift(o).data))
+        x, y = self._operands(o)
+        return self._new(fn(x.data, y.data))
 
     def __gt__(self, o): return self._compare(self.backend.greater, o)
     def __ge__(self, o): return self._compare(self.backend.greater_equal, o)
@@ -189,18 +213,21 @@ class Tensor(E.Arithmetic, Node):
         """[x > 0] in x's dtype, as a constant."""
         return self._new(self.backend.astype(self.backend.greater(self.data, 0), self.dtype))
 
-    def maximum(self, o): return E.Maximum.apply(self, self._lift(o))
-    def minimum(self, o): return -E.Maximum.apply(-self, -self._lift(o))
+    def maximum(self, o): return E.Maximum.apply(*self._operands(o))
+    def minimum(self, o): return E.Minimum.apply(*self._operands(o))
 
     def where(self, cond, other):
-        """``self`` where ``cond`` is true, else ``other``."""
+        """``self`` where ``cond`` (a boolean mask) is true, else ``other``; the dtype is their common one."""
         cond = cond.data if isinstance(cond, Tensor) else self.backend.asarray(cond)
-        return E.Where.apply(self, self._lift(other), cond=cond)
+        if np.dtype(cond.dtype) != bool_:
+            raise TypeError(f"where: the condition must be a boolean tensor, got dtype {cond.dtype}")
+        return E.Where.apply(*self._operands(other), cond=cond)
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; the gradient passes where min ≤ x ≤ max."""
         if min is None and max is None:
             raise ValueError("clip() needs min, max or both")
+        self = self.to(dtype=result_type(self, *[b for b in (min, max) if b is not None]))
         inside, bound = self.backend.ones(self.shape, dtype=bool), self.data
         if min is not None:
             inside = self.backend.bitwise_and(inside, self.backend.greater_equal(self.data, min))
@@ -232,16 +259,23 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- reductions ------------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
-        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def _needs_floating(self, op):
+        if self.dtype.kind != "f":
+            raise TypeError(f"{op}() needs a floating-point tensor, got dtype {self.dtype} (as in PyTorch); "
+                            "convert it with .float() first")
 
     def mean(self, axis=None, keepdims=False):
-        axes = R.normalize_axis(axis, self.ndim)
+        self._needs_floating("mean")
+        axes = R.normalize_axis(axis, self.ndim, "mean")
         n = math.prod(self.shape[a] for a in axes)
         return self.sum(axes, keepdims) / n
 
     def var(self, axis=None, keepdims=False, correction=1):
         """Σ(x - mean)² / (n - correction); ``correction=1`` is the unbiased estimate (PyTorch's default)."""
-        axes = R.normalize_axis(axis, self.ndim)
+        self._needs_floating("var")
+        axes = R.normalize_axis(axis, self.ndim, "var")
         n = math.prod(self.shape[a] for a in axes)
         d = self - self.mean(axes, keepdims=True)
         return (d * d).sum(axes, keepdims) / max(n - correction, 0)
@@ -250,20 +284,31 @@ class Tensor(E.Arithmetic, Node):
         return self.var(axis, keepdims, correction).sqrt()
 
     def max(self, axis=None, keepdims=False):
-        return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim), keepdims=keepdims)
+        if self.dtype == bool_:  # as 0/1 bytes: not every backend reduces booleans
+            return self.to(dtype=uint8).max(axis, keepdims).to(dtype=bool_)
+        return R.Max.apply(self, axes=R.normalize_axis(axis, self.ndim, "max"), keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
-        return -((-self).max(axis, keepdims))
+        """-max(-x) for floats; ~max(~x) for integers and bools, exact where -x would overflow (~x = -x - 1)."""
+        if self.dtype.kind == "f":
+            return -((-self).max(axis, keepdims))
+        return ~((~self).max(axis, keepdims))
 
     def argmax(self, axis=None, keepdims=False):
+        """Index of the (first) largest element. Bool tensors work too (PyTorch refuses them)."""
+        if axis is not None:
+            axis = R.check_axis(axis, self.ndim, "argmax") if self.ndim else None
         return Tensor(self.backend.argmax(self.data, axis=axis, keepdims=keepdims), device=self.device)
 
     def argmin(self, axis=None, keepdims=False):
-        return (-self).argmax(axis, keepdims)
+        """Index of the (first) smallest element: argmax of -x (floats) or of ~x (integers, bools: exact).
+        Bool tensors work too (PyTorch refuses them)."""
+        flipped = -self.detach() if self.dtype.kind == "f" else ~self
+        return flipped.argmax(axis, keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
         """log Σ exp x, computed as m + log Σ exp(x - m) with m = max x (no overflow)."""
-        axes = R.normalize_axis(axis, self.ndim)
+        axes = R.normalize_axis(axis, self.ndim, "logsumexp")
         m = self.detach().max(axes, keepdims=True)
         out = (self - m).exp().sum(axes, keepdims=True).log() + m
         return out if keepdims else out.squeeze(axes)
@@ -279,15 +324,15 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- linear algebra --------------------------------------------------------------------------
     def matmul(self, o):
-        o = self._lift(o)
+        """Matrix product; mixed dtypes are promoted as in ``+`` (PyTorch refuses them)."""
+        self, o = self._operands(o)
         if self.ndim == 0 or o.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {self.shape} and {o.shape}")
         return L.Matmul.apply(self, o)
 
     # ---- shape moves -----------------------------------------------------------------------------
     def reshape(self, *shape):
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        shape = tuple(int(s) for s in shape)
+        shape = _sizes(shape, "reshape", allow_minus_one=True)
         if -1 in shape:
             known = math.prod(s for s in shape if s != -1)
             if shape.count(-1) > 1 or known == 0 or self.size % known:
@@ -301,11 +346,15 @@ class Tensor(E.Arithmetic, Node):
 
     def permute(self, *axes):
         axes = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
+        checked = [R.check_axis(a, self.ndim, "permute") for a in axes]
+        if sorted(checked) != list(range(self.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} axes of shape {self.shape}")
-        return S.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
+        return S.Permute.apply(self, axes=tuple(checked)) if self.ndim else self
 
     def swapaxes(self, a, b):
+        a, b = R.check_axis(a, self.ndim, "transpose"), R.check_axis(b, self.ndim, "transpose")
+        if self.ndim == 0:
+            return self
         axes = list(range(self.ndim))
         axes[a], axes[b] = axes[b], axes[a]
         return self.permute(*axes)
@@ -314,7 +363,7 @@ class Tensor(E.Arithmetic, Node):
         return self.swapaxes(a, b)
 
     def expand(self, *shape):
-        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        shape = _sizes(shape, "expand", allow_minus_one=True)
         shape = tuple(n if s == -1 else s for s, n in zip(shape, (1,) * (len(shape) - self.ndim) + self.shape))
         if shape == self.shape:
             return self
@@ -325,20 +374,25 @@ class Tensor(E.Arithmetic, Node):
         return S.Expand.apply(self, shape=shape)
 
     def squeeze(self, axis=None):
-        axes = [a for a, n in enumerate(self.shape) if n == 1] if axis is None else R.normalize_axis(axis, self.ndim)
+        """Remove axes of length 1 (all of them, or those named). Naming an axis whose length is not 1 is an
+        error, where PyTorch silently returns the tensor unchanged."""
+        axes = [a for a, n in enumerate(self.shape) if n == 1] if axis is None else \
+            R.normalize_axis(axis, self.ndim, "squeeze")
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError(f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
     def unsqueeze(self, axis):
-        axis = axis % (self.ndim + 1)
+        axis = R.check_axis(axis, self.ndim, "unsqueeze", new=True)
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def flatten(self, start_dim=0, end_dim=-1):
+        s, e = R.check_axis(start_dim, self.ndim, "flatten"), R.check_axis(end_dim, self.ndim, "flatten")
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % self.ndim, end_dim % self.ndim
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {self.shape}")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def concat(self, others, axis=0):
@@ -346,11 +400,17 @@ class Tensor(E.Arithmetic, Node):
 
     def split(self, split_size_or_sections, axis=0):
         """Pieces along ``axis``: of size ``n`` each (the last may be smaller), or of the listed sizes."""
+        if self.ndim == 0:
+            raise ValueError("split: a 0-d tensor has no axis to split")
+        axis = R.check_axis(axis, self.ndim, "split")
         n = self.shape[axis]
-        if isinstance(split_size_or_sections, int):
-            sizes = [min(split_size_or_sections, n - i) for i in range(0, n, split_size_or_sections)]
+        if isinstance(split_size_or_sections, numbers.Integral) and not isinstance(split_size_or_sections, bool):
+            size = int(split_size_or_sections)
+            if size < 0 or (size == 0 and n > 0):
+                raise ValueError(f"split: the piece size must be a positive integer, got {size}")
+            sizes = [min(size, n - i) for i in range(0, n, size)] if size else [0]
         else:
-            sizes = list(split_size_or_sections)
+            sizes = list(_sizes(split_size_or_sections, "split"))
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} do not add up to {n}, the length of axis {axis}")
         out, start = [], 0
@@ -362,14 +422,21 @@ class Tensor(E.Arithmetic, Node):
         return out
 
     def chunk(self, chunks, axis=0):
-        n = self.shape[axis]
+        if isinstance(chunks, bool) or not isinstance(chunks, numbers.Integral) or chunks < 1:
+            raise ValueError(f"chunk: the number of chunks must be a positive integer, got {chunks!r}")
+        if self.ndim == 0:
+            raise ValueError("chunk: a 0-d tensor has no axis to split")
+        n = self.shape[R.check_axis(axis, self.ndim, "chunk")]
         return self.split(-(-n // chunks), axis)
 
     def pad(self, pad_width, value=0.0):
         """Constant padding; ``pad_width`` is NumPy's ((before, after), ...) per axis or one int for all."""
-        if isinstance(pad_width, int):
-            pad_width = ((pad_width, pad_width),) * self.ndim
-        pad_width = tuple((int(a), int(b)) for a, b in pad_width)
+        if isinstance(pad_width, numbers.Number):
+            (width,) = _sizes((pad_width,), "pad")
+            pad_width = ((width, width),) * self.ndim
+        pad_width = tuple(_sizes(pair, "pad") for pair in pad_width)
+        if any(len(pair) != 2 for pair in pad_width):
+            raise ValueError(f"pad: pad_width needs a (before, after) pair per axis, got {pad_width}")
         if len(pad_width) != self.ndim:
             raise ValueError(f"pad: pad_width has {len(pad_width)} entries for a tensor of shape {self.shape}")
         return S.Pad.apply(self, pad_width=pad_width, value=value)
@@ -389,14 +456,25 @@ class Tensor(E.Arithmetic, Node):
             kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor that is part of a graph"
             raise RuntimeError(f"in-place update of {kind}: wrap it in `with mg.no_grad():` or use an "
                                "out-of-place op")
+        if not getattr(getattr(self.data, "flags", None), "writeable", True):
+            raise RuntimeError(f"in-place update of an expanded tensor of shape {self.shape}: several of its "
+                               "elements share one memory location; clone() it first (as in PyTorch)")
 
-    def _bump(self):
-        self._version += 1
-        return self
+    def _inplace_operand(self, other, op, *numbers_):
+        """``other`` as a tensor that can update self in place: its shape broadcasts to self's, and the
+        result keeps self's kind of dtype (no float into an integer tensor, as in PyTorch)."""
+        self._check_inplace()
+        o = self._lift(other, self.dtype if isinstance(other, numbers.Number) else None)
+        if _broadcast_shape(o.shape, self.shape) != self.shape:
+            raise ValueError(f"{op}: the operand of shape {o.shape} does not broadcast to the tensor's shape {self.shape}")
+        result = result_type(self, other if isinstance(other, numbers.Number) else o, *numbers_)
+        if dtype_category(result) > dtype_category(self.dtype):
+            raise TypeError(f"{op}: the result has dtype {result}, which cannot be stored in place in a tensor of "
+                            f"dtype {self.dtype}; use an out-of-place op")
+        return o
 
     def add_(self, other, alpha=1.0):
-        self._check_inplace()
-        o = self._lift(other).data
+        o = self._inplace_operand(other, "add_", *([] if alpha == 1 else [alpha])).data
         self.backend.iadd(self.data, o if alpha == 1 else self.backend.multiply(o, alpha))
         return self._bump()
 
@@ -404,8 +482,7 @@ class Tensor(E.Arithmetic, Node):
         return self.add_(other, -alpha)
 
     def mul_(self, other):
-        self._check_inplace()
-        self.backend.imul(self.data, self._lift(other).data)
+        self.backend.imul(self.data, self._inplace_operand(other, "mul_").data)
         return self._bump()
 
     def div_(self, other):
@@ -414,7 +491,7 @@ class Tensor(E.Arithmetic, Node):
     def copy_(self, src):
         self._check_inplace()
         src = self._lift(src)
-        if src.shape != self.shape and np.broadcast_shapes(src.shape, self.shape) != self.shape:
+        if _broadcast_shape(src.shape, self.shape) != self.shape:
             raise ValueError(f"copy_: cannot copy shape {src.shape} into shape {self.shape}")
         self.backend.assign(self.data, self.backend.astype(src.to(self.device).data, self.dtype))
         return self._bump()
@@ -463,7 +540,11 @@ class ToDevice(Op):
 
 # ---- creation -------------------------------------------------------------------------------------
 def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Tensor:
-    """A tensor from a list, number or array. Floats become float32 unless ``dtype`` says otherwise."""
+    """A tensor from a list, number or array. Floats become float32 unless ``dtype`` says otherwise.
+
+    Ragged nested lists are a ValueError. Lists holding Tensors or Scalars are a TypeError pointing to
+    ``mg.stack``: PyTorch converts one-element tensors in a list to numbers, silently cutting them from
+    the graph."""
     if isinstance(data, Tensor):
         data = data.numpy()
     if isinstance(data, Node):
@@ -472,7 +553,7 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Te
     if hasattr(data, "__cuda_array_interface__") and not isinstance(data, np.ndarray):
         be = backends.get("cuda")
         return Tensor(be.from_cuda_array(data, dtype), requires_grad=requires_grad, device="cuda", name=name)
-    arr = np.asarray(data)
+    arr = _as_numeric_array(data)
     if dtype is None:
         if arr.dtype.kind == "f":
             dtype = default_dtype
@@ -485,21 +566,54 @@ def tensor(data, dtype=None, requires_grad=False, device="cpu", name=None) -> Te
     return Tensor(be.from_numpy(arr), requires_grad=requires_grad, device=device, name=name)
 
 
+def _as_numeric_array(data):
+    """``np.asarray(data)``, refusing ragged nested lists and lists holding tensors with a clear message."""
+    def holds_nodes(x):
+        return isinstance(x, Node) or (isinstance(x, (list, tuple)) and any(holds_nodes(v) for v in x))
+
+    if isinstance(data, (list, tuple)) and holds_nodes(data):
+        raise TypeError("mg.tensor() takes numbers, lists or arrays, not a list holding Tensors or Scalars; "
+                        "use mg.stack(tensors) (which keeps gradients)")
+    try:
+        return np.asarray(data)
+    except ValueError:
+        raise ValueError("mg.tensor(): the nested lists are ragged; every row along an axis needs the same "
+                         "length") from None
+
+
+def _sizes(shape, op, allow_minus_one=False):
+    """A shape given as ints or one tuple/list of ints, checked: integers, non-negative (or -1 where allowed)."""
+    shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"{op}: sizes must be integers, got {shape}")
+        if n < (-1 if allow_minus_one else 0):
+            raise ValueError(f"{op}: sizes must be non-negative{' (or -1)' if allow_minus_one else ''}, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+def _broadcast_shape(*shapes):
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
 def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+    return _sizes(shape, "shape")
 
 
-def _make(fill, shape, dtype, requires_grad, device):
+def _make(fill, shape, dtype, requires_grad, device, op):
     be = backends.get(device)
-    return Tensor(fill(be, _shape(shape), np.dtype(dtype or default_dtype)), requires_grad=requires_grad, device=device)
+    return Tensor(fill(be, _sizes(shape, op), np.dtype(dtype or default_dtype)), requires_grad=requires_grad, device=device)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.zeros(s, dtype=d), shape, dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.zeros(s, dtype=d), shape, dtype, requires_grad, device, "zeros")
 
 
 def ones(*shape, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.ones(s, dtype=d), shape, dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.ones(s, dtype=d), shape, dtype, requires_grad, device, "ones")
 
 
 def empty(*shape, dtype=None, requires_grad=False, device="cpu"):
@@ -507,8 +621,8 @@ def empty(*shape, dtype=None, requires_grad=False, device="cpu"):
 
 
 def full(shape, fill_value, dtype=None, requires_grad=False, device="cpu"):
-    return _make(lambda be, s, d: be.full(s, fill_value, dtype=d), (shape,) if isinstance(shape, int) else (tuple(shape),),
-                 dtype, requires_grad, device)
+    return _make(lambda be, s, d: be.full(s, fill_value, dtype=d), (shape,) if isinstance(shape, numbers.Number)
+                 else (tuple(shape),), dtype, requires_grad, device, "full")
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad=False, device="cpu"):
@@ -541,13 +655,13 @@ def set_rng_state(state):
 
 def randn(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
     """Samples of N(0, 1)."""
-    arr = (generator or _rng).standard_normal(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    arr = (generator or _rng).standard_normal(_sizes(shape, "randn"), dtype=np.dtype(dtype or default_dtype))
     return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def rand(*shape, dtype=None, requires_grad=False, device="cpu", generator=None):
     """Samples of U[0, 1)."""
-    arr = (generator or _rng).random(_shape(shape), dtype=np.dtype(dtype or default_dtype))
+    arr = (generator or _rng).random(_sizes(shape, "rand"), dtype=np.dtype(dtype or default_dtype))
     return tensor(arr, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
@@ -577,8 +691,12 @@ def concat(tensors, axis=0):
         raise ValueError("concat: needs at least one tensor")
     first = tensors[0]
     tensors = [first._lift(t) for t in tensors]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(f"concat: the tensor at position {i} is 0-d and has no axis to join along; "
+                             "use mg.stack for 0-d tensors")
     ref = tensors[0].shape
-    axis = axis % len(ref)
+    axis = R.check_axis(axis, len(ref), "concat")
     for t in tensors[1:]:
         if len(t.shape) != len(ref) or any(a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != axis):
             raise ValueError(f"concat: shapes {ref} and {t.shape} differ outside axis {axis}")
@@ -590,11 +708,19 @@ cat = concat
 
 def stack(tensors, axis=0):
     """Join tensors along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    axis = R.check_axis(axis, tensors[0].ndim, "stack", new=True)
     return concat([t.unsqueeze(axis) for t in tensors], axis)
 
 
 def where(cond, x, y):
-    x = x if isinstance(x, Tensor) else y._lift(x)
+    """x where ``cond`` is true, else y; tensors or Python numbers, the dtype as ``torch.result_type``."""
+    if not isinstance(x, Tensor):
+        template = y if isinstance(y, Tensor) else cond if isinstance(cond, Tensor) else tensor(0)
+        dtype = result_type(y, x) if isinstance(y, Tensor) else result_type(x, y)
+        x = tensor(x, dtype=dtype, device=template.device)
     return x.where(cond, y)
 
 

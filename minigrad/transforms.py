@@ -37,11 +37,22 @@ def _fresh(x: Node) -> Node:
 
 
 def _argnums(argnums, n):
-    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    """``argnums`` (an int or a non-empty tuple of distinct ints) as non-negative positions among n arguments."""
+    nums = (argnums,) if isinstance(argnums, int) else argnums
+    if not isinstance(nums, tuple) or not nums or any(isinstance(a, bool) or not isinstance(a, int) for a in nums):
+        raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
     for a in nums:
         if not -n <= a < n:
             raise ValueError(f"argnums={argnums} is out of range for a function called with {n} arguments")
+    nums = tuple(a % n for a in nums)
+    if len(set(nums)) != len(nums):
+        raise ValueError(f"argnums={argnums} names the same argument more than once; each must be distinct")
     return nums
+
+
+def _per_argnum(argnums, results):
+    """One result for an int ``argnums``, a tuple of them for a tuple."""
+    return results[0] if isinstance(argnums, int) else tuple(results)
 
 
 class _Nested:
@@ -68,8 +79,10 @@ class _Nested:
         return x.detach()
 
 
-def _call(f, args, argnums, has_aux=False):
-    """Run f with fresh nodes at ``argnums``; returns (nested ctx, inputs, output, aux)."""
+def _call(f, args, argnums, has_aux=False, several_outputs=False):
+    """Run f with fresh nodes at ``argnums``; returns (nested ctx, inputs, output, aux).
+
+    ``several_outputs``: f may return a tuple of nodes (the Jacobians then come per output)."""
     args = list(args)
     nums = _argnums(argnums, len(args))
     ctx = _Nested([args[a] for a in nums])
@@ -79,6 +92,8 @@ def _call(f, args, argnums, has_aux=False):
             args[a] = x
         result = f(*args)
     out, aux = (result if has_aux else (result, None))
+    if several_outputs and isinstance(out, tuple) and out and all(isinstance(o, Node) for o in out):
+        return ctx, xs, out, aux
     if not isinstance(out, Node):
         raise TypeError(f"the function must return a Scalar or Tensor, got {type(out).__name__}")
     return ctx, xs, out, aux
@@ -96,8 +111,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
                              "use mg.jacrev or mg.vjp for non-scalar outputs")
         with ctx:
             gs = autodiff.grad([out], xs, [out.ones_like()], create_graph=ctx.create_graph)
-        gs = [ctx.finish(g) for g in gs]
-        g = gs[0] if isinstance(argnums, int) else tuple(gs)
+        g = _per_argnum(argnums, [ctx.finish(g) for g in gs])
         value = ctx.finish(out)
         return ((value, aux) if has_aux else value), g
 
@@ -132,22 +146,31 @@ def vjp(f, *primals, has_aux=False):
 
 
 def jacrev(f, argnums=0):
-    """The Jacobian by reverse mode: one vjp per output element; shape out.shape + x.shape."""
+    """The Jacobian by reverse mode: one vjp per output element; shape out.shape + x.shape
+    (a tuple per argument for a tuple ``argnums``, and per output when f returns a tuple)."""
 
     def jac_f(*args):
-        ctx, xs, out, _ = _call(f, args, argnums)
-        rows = []
+        ctx, xs, out, _ = _call(f, args, argnums, several_outputs=True)
+        outs = out if isinstance(out, tuple) else (out,)
+        per_output = []
         with ctx:
-            for k in range(out.size):
-                e = np.zeros(out.size)
-                e[k] = 1.0
-                ct = out._lift(float(e[0])) if isinstance(out, Scalar) else out._lift(e.reshape(out.shape))
-                rows.append(autodiff.grad([out], xs, [ct], retain_graph=True, create_graph=ctx.create_graph))
-        jacs = [_assemble(out, x, [r[i] for r in rows], out_major=True) for i, x in enumerate(xs)]
-        jacs = [ctx.finish(j) for j in jacs]
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+            for o in outs:
+                rows = [autodiff.grad([o], xs, [_basis(o, k)], retain_graph=True, create_graph=ctx.create_graph)
+                        for k in range(o.size)]
+                jacs = [ctx.finish(_assemble(o, x, [r[i] for r in rows], out_major=True)) for i, x in enumerate(xs)]
+                per_output.append(_per_argnum(argnums, jacs))
+        return tuple(per_output) if isinstance(out, tuple) else per_output[0]
 
     return jac_f
+
+
+def _basis(x, k):
+    """The k-th unit vector in x's shape, as a constant node like x."""
+    if isinstance(x, Scalar):
+        return x.ones_like()
+    e = np.zeros(x.size)
+    e[k] = 1.0
+    return x._lift(e.reshape(x.shape))
 
 
 # ---- forward mode -------------------------------------------------------------------------------
@@ -172,24 +195,25 @@ def jvp(f, primals, tangents, has_aux=False):
 
 
 def jacfwd(f, argnums=0):
-    """The Jacobian by forward mode: one jvp per input element; shape out.shape + x.shape."""
+    """The Jacobian by forward mode: one jvp per input element; shape out.shape + x.shape
+    (a tuple per argument for a tuple ``argnums``, and per output when f returns a tuple)."""
 
     def jac_f(*args):
-        ctx, xs, out, _ = _call(f, args, argnums)
-        jacs = []
+        ctx, xs, out, _ = _call(f, args, argnums, several_outputs=True)
+        outs = out if isinstance(out, tuple) else (out,)
+        jacs = [[None] * len(xs) for _ in outs]  # jacs[j][i] = ∂out_j/∂x_i
         with ctx:
             with (enable_grad() if ctx.create_graph else no_grad()):
                 for i, x in enumerate(xs):
                     cols = []
                     for k in range(x.size):
-                        e = np.zeros(x.size)
-                        e[k] = 1.0
-                        seeds = [x.zeros_like() for x in xs]
-                        seeds[i] = x._lift(float(e[0])) if isinstance(x, Scalar) else x._lift(e.reshape(x.shape))
-                        cols.append(autodiff.forward_sweep([out], xs, seeds)[0])
-                    jacs.append(_assemble(out, x, cols, out_major=False))
-        jacs = [ctx.finish(j) for j in jacs]
-        return jacs[0] if isinstance(argnums, int) else tuple(jacs)
+                        seeds = [v.zeros_like() for v in xs]
+                        seeds[i] = _basis(x, k)
+                        cols.append(autodiff.forward_sweep(list(outs), xs, seeds))
+                    for j, o in enumerate(outs):
+                        jacs[j][i] = ctx.finish(_assemble(o, x, [c[j] for c in cols], out_major=False))
+        per_output = [_per_argnum(argnums, row) for row in jacs]
+        return tuple(per_output) if isinstance(out, tuple) else per_output[0]
 
     return jac_f
 

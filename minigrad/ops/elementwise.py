@@ -5,7 +5,7 @@ Binary ops broadcast like NumPy; their reverse rules sum the gradient back to ea
 """
 import numbers
 
-from ..autodiff import Op
+from ..autodiff import Node, Op, is_absent
 
 
 def unbroadcast(g, shape):
@@ -64,11 +64,11 @@ class Mul(Op):
 
     def jvp(self, dx, dy):
         x, y = self.inputs
-        return dx * y + x * dy
+        return _times(dy, x) + _times(dx, y)
 
 
 class Div(Op):
-    """z = x / y;   dz/dx = 1/y, dz/dy = -x/y²"""
+    """z = x / y;   dz/dx = 1/y, dz/dy = -x/y²;   tangent (dx - dy·z) / y  (PyTorch's formulas)"""
     symbol = "{0} / {1}"
 
     def forward(self, x, y):
@@ -77,60 +77,74 @@ class Div(Op):
     def vjp(self, g):
         x, y = self.inputs
         gx = unbroadcast(g / y, x.shape) if self.needs_grad[0] else None
-        gy = unbroadcast(-g * x / (y * y), y.shape) if self.needs_grad[1] else None
+        gy = unbroadcast(-g * ((x / y) / y), y.shape) if self.needs_grad[1] else None
         return gx, gy
 
     def jvp(self, dx, dy):
-        x, y = self.inputs
-        return dx / y - dy * x / (y * y)
+        return (dx - _times(dy, self.out)) / self.inputs[1]
 
 
-def _log_base(x):
-    """log x, but 0 where x == 0: there z = 0^y and PyTorch gives dz/dy = 0, not 0·(-inf) = nan."""
-    if not hasattr(x, "where"):  # a Scalar
-        return x.log() if x.data != 0 else x.zeros_like()
-    return x.where(x != 0, 1.0).log()
+def _times(t, local):
+    """t · local, but exactly 0 when t is an absent tangent (forward mode's zero for an input it does not
+    follow, like PyTorch's ZeroTensor), even where local is ±inf or nan."""
+    return t if is_absent(t) else t * local
 
 
-def _scaled(t, local):
-    """t · local, but 0 where t == 0: a zero tangent contributes nothing, even where local is ±inf."""
-    if not hasattr(t, "where"):  # a Scalar
-        return t * local if t.data != 0 else (t * 0.0)
-    return (t * local).where(t != 0, 0.0)
+def _zero_where(mask, value):
+    """``value``, but a constant 0 where ``mask`` holds (a boolean tensor; a Python bool for Scalars)."""
+    if isinstance(mask, bool):
+        return value.zeros_like() if mask else value
+    return value.zeros_like().where(mask, value)
 
 
 class Pow(Op):
-    """z = x ** y;   dz/dx = y·x^(y-1), dz/dy = z·log x"""
+    """z = x ** y;   dz/dx = y·x^(y-1) (0 where y = 0),   dz/dy = z·log x (0 where x = 0 and y ≥ 0)
+
+    PyTorch's pow_backward_self / pow_backward_exponent, literally, so every case at base 0 (and the
+    second order through them) gives what PyTorch gives for Tensors, including the nan that reaches a
+    second derivative through the branch ``where`` did not pick. Scalars pick their branch with an
+    ``if`` and give the true value there (d²/dx² x^(0·x) = 0 at 0, where PyTorch says nan)."""
     symbol = "{0} ^ {1}"
 
     def forward(self, x, y):
         return self.xp.power(x, y)
 
+    def _by_base(self, g):
+        x, y = self.inputs
+        return _zero_where(y == 0, g * (y * x ** (y - 1)))
+
+    def _by_exponent(self, g):
+        x, y = self.inputs
+        return g * _zero_where((x == 0) & (y >= 0), self.out * x.log())
+
     def vjp(self, g):
         x, y = self.inputs
-        gx = unbroadcast(g * y * x ** (y - 1), x.shape) if self.needs_grad[0] else None
-        gy = unbroadcast(g * self.out * _log_base(x), y.shape) if self.needs_grad[1] else None
+        gx = unbroadcast(self._by_base(g), x.shape) if self.needs_grad[0] else None
+        gy = unbroadcast(self._by_exponent(g), y.shape) if self.needs_grad[1] else None
         return gx, gy
 
     def jvp(self, dx, dy):
-        x, y = self.inputs
-        return _scaled(dx, y * x ** (y - 1)) + dy * self.out * _log_base(x)
+        by_base = dx if is_absent(dx) else self._by_base(dx)
+        by_exponent = dy if is_absent(dy) else self._by_exponent(dy)
+        return by_base + by_exponent
 
 
 class PowConst(Op):
-    """z = x ** c for a constant exponent c;   dz/dx = c·x^(c-1)"""
+    """z = x ** c for a constant exponent c;   dz/dx = c·x^(c-1), and 0 for c = 0 (PyTorch's pow_backward)"""
     symbol = "{0} ^ {c}"
 
     def forward(self, x):
         return self.xp.power(x, self.c)
 
-    def vjp(self, g):
+    def _local_times(self, g):
         (x,) = self.inputs
-        return g * self.c * x ** (self.c - 1)
+        return x.zeros_like() if self.c == 0 else g * (self.c * x ** (self.c - 1))
+
+    def vjp(self, g):
+        return self._local_times(g)
 
     def jvp(self, dx):
-        (x,) = self.inputs
-        return dx * self.c * x ** (self.c - 1)
+        return self._local_times(dx)
 
 
 class Maximum(Op):
@@ -140,9 +154,12 @@ class Maximum(Op):
     def forward(self, x, y):
         return self.xp.maximum(x, y)
 
+    def _first_wins(self, x, y):
+        return x > y
+
     def _weights(self):
         x, y = self.inputs
-        wx = (x > y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
+        wx = self._first_wins(x, y).astype(x.dtype) + (x == y).astype(x.dtype) * 0.5
         return wx, 1 - wx
 
     def vjp(self, g):
@@ -153,6 +170,17 @@ class Maximum(Op):
     def jvp(self, dx, dy):
         wx, wy = self._weights()
         return dx * wx + dy * wy
+
+
+class Minimum(Maximum):
+    """z = min(x, y);   the gradient goes to the smaller input (split evenly on ties)"""
+    symbol = "min({0}, {1})"
+
+    def forward(self, x, y):
+        return self.xp.minimum(x, y)
+
+    def _first_wins(self, x, y):
+        return x < y
 
 
 class Where(Op):
@@ -188,8 +216,9 @@ class Neg(Op):
 
 
 class Identity(Op):
-    """z = x;   dz/dx = 1  (a fresh node for x: transforms differentiate through it)"""
+    """z = x;   dz/dx = 1  (a fresh node on x's memory: transforms differentiate through it)"""
     symbol = "{0}"
+    is_view = True
 
     def forward(self, x):
         return x
@@ -199,6 +228,14 @@ class Identity(Op):
 
     def jvp(self, dx):
         return dx
+
+
+class Clone(Identity):
+    """z = a copy of x;   dz/dx = 1"""
+    is_view = False
+
+    def forward(self, x):
+        return self.xp.copy(x)
 
 
 class Exp(Op):
@@ -360,34 +397,46 @@ class Erf(Op):
 
 
 class Arithmetic:
-    """The operators and elementwise functions that Scalar and Tensor share (``_lift`` makes a number a constant)."""
+    """The operators and elementwise functions that Scalar and Tensor share.
 
-    def __add__(self, o): return Add.apply(self, self._lift(o))
-    def __radd__(self, o): return Add.apply(self._lift(o), self)
-    def __sub__(self, o): return Sub.apply(self, self._lift(o))
-    def __rsub__(self, o): return Sub.apply(self._lift(o), self)
-    def __mul__(self, o): return Mul.apply(self, self._lift(o))
-    def __rmul__(self, o): return Mul.apply(self._lift(o), self)
-    def __truediv__(self, o): return Div.apply(self, self._lift(o))
-    def __rtruediv__(self, o): return Div.apply(self._lift(o), self)
+    ``_operands(o)`` makes a number a constant and, for tensors, converts both operands to their
+    common dtype (``minigrad.dtypes.result_type``); ``_floating()`` is the input of a function that
+    needs floating point (an integer tensor becomes float32, as in PyTorch).
+    """
+
+    def _operands(self, o, reflected=False, to_float=False):
+        o = self._lift(o)
+        return (o, self) if reflected else (self, o)
+
+    def _floating(self):
+        return self
+
+    def __add__(self, o): return Add.apply(*self._operands(o))
+    def __radd__(self, o): return Add.apply(*self._operands(o, reflected=True))
+    def __sub__(self, o): return Sub.apply(*self._operands(o))
+    def __rsub__(self, o): return Sub.apply(*self._operands(o, reflected=True))
+    def __mul__(self, o): return Mul.apply(*self._operands(o))
+    def __rmul__(self, o): return Mul.apply(*self._operands(o, reflected=True))
+    def __truediv__(self, o): return Div.apply(*self._operands(o, to_float=True))
+    def __rtruediv__(self, o): return Div.apply(*self._operands(o, reflected=True, to_float=True))
     def __neg__(self): return Neg.apply(self)
 
     def __pow__(self, o):
-        if isinstance(o, numbers.Number):
-            return PowConst.apply(self, c=o)
-        return Pow.apply(self, self._lift(o))
+        if isinstance(o, numbers.Number) and not isinstance(o, Node):  # (a Scalar is a numbers.Real)
+            return PowConst.apply(self._operands(o)[0], c=o)
+        return Pow.apply(*self._operands(o))
 
     def __rpow__(self, o):
-        return Pow.apply(self._lift(o), self)
+        return Pow.apply(*self._operands(o, reflected=True))
 
-    def exp(self): return Exp.apply(self)
-    def log(self): return Log.apply(self)
-    def log1p(self): return Log1p.apply(self)
-    def sqrt(self): return Sqrt.apply(self)
+    def exp(self): return Exp.apply(self._floating())
+    def log(self): return Log.apply(self._floating())
+    def log1p(self): return Log1p.apply(self._floating())
+    def sqrt(self): return Sqrt.apply(self._floating())
     def abs(self): return Abs.apply(self)
-    def sin(self): return Sin.apply(self)
-    def cos(self): return Cos.apply(self)
-    def tanh(self): return Tanh.apply(self)
-    def sigmoid(self): return Sigmoid.apply(self)
+    def sin(self): return Sin.apply(self._floating())
+    def cos(self): return Cos.apply(self._floating())
+    def tanh(self): return Tanh.apply(self._floating())
+    def sigmoid(self): return Sigmoid.apply(self._floating())
     def relu(self): return Relu.apply(self)
-    def erf(self): return Erf.apply(self)
+    def erf(self): return Erf.apply(self._floating())

@@ -18,10 +18,10 @@ class Matmul(Op):
         x, y = self.inputs
         x2 = x.unsqueeze(0) if x.ndim == 1 else x
         y2 = y.unsqueeze(-1) if y.ndim == 1 else y
-        if x.ndim == 1:
-            g = g.unsqueeze(-2)
         if y.ndim == 1:
             g = g.unsqueeze(-1)
+        if x.ndim == 1:
+            g = g.unsqueeze(-2)
         gx = gy = None
         if self.needs_grad[0]:
             gx = unbroadcast(g @ _mT(y2), x2.shape).reshape(x.shape)

@@ -1,18 +1,32 @@
 """Reductions: sum and max along axes (everything else — mean, var, logsumexp, ... — is built on them)."""
+import numbers
+
 from ..autodiff import Op
 
 
-def normalize_axis(axis, ndim):
+def check_axis(axis, ndim, op="axis", new=False) -> int:
+    """``axis`` as a non-negative int, checked against ``ndim`` (a 0-d tensor takes 0 and -1, as in PyTorch);
+    ``new``: an axis to insert (unsqueeze, stack), one of ndim + 1 places.
+
+    Raises TypeError for a non-integer and IndexError, naming the valid range, for one out of range."""
+    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op}: an axis must be an integer, got {axis!r}")
+    n = ndim + 1 if new else max(ndim, 1)
+    if not -n <= axis < n:
+        raise IndexError(f"{op}: axis {axis} is out of range for a tensor with {ndim} dimensions "
+                         f"(expected an axis in [{-n}, {n - 1}])")
+    return int(axis) % n if ndim or new else 0
+
+
+def normalize_axis(axis, ndim, op="axis"):
     """``axis`` (None, int or tuple) as a sorted tuple of non-negative axes, checked against ``ndim``."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
-    return tuple(sorted(set(out)))
+    axes = (axis,) if not isinstance(axis, (tuple, list)) else tuple(axis)
+    out = [check_axis(a, ndim, op) for a in axes]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis} names the same axis more than once")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def kept_shape(shape, axes):

@@ -1,10 +1,13 @@
 """Ops that move values around without arithmetic: reshape, permute, expand, index, concat, pad."""
+import numbers
+
 from ..autodiff import Op
 
 
 class Reshape(Op):
     """z = x viewed with another shape;   the gradient is reshaped back"""
     symbol = "reshape({0})"
+    is_view = True
 
     def forward(self, x):
         return self.xp.reshape(x, self.shape)
@@ -19,6 +22,7 @@ class Reshape(Op):
 class Permute(Op):
     """z = x with its axes reordered;   the gradient takes the inverse permutation"""
     symbol = "permute({0})"
+    is_view = True
 
     def forward(self, x):
         return self.xp.transpose(x, self.axes)
@@ -36,6 +40,7 @@ class Permute(Op):
 class Expand(Op):
     """z = x broadcast to ``shape``;   the gradient is summed back (unbroadcast)"""
     symbol = "expand({0})"
+    is_view = True
 
     def forward(self, x):
         return self.xp.broadcast_to(x, self.shape)
@@ -48,12 +53,26 @@ class Expand(Op):
         return dx.expand(self.shape)
 
 
+def is_basic_index(index) -> bool:
+    """Only ints, slices, None and Ellipsis: x[index] is a view of x (no integer or boolean arrays)."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (slice, numbers.Integral, type(None), type(Ellipsis))) and not isinstance(i, bool) for i in items)
+
+
 class Getitem(Op):
-    """z = x[index] (slices and integer arrays);   the gradient is scatter-added into zeros of x's shape"""
+    """z = x[index] (slices and integer arrays);   the gradient is scatter-added into zeros of x's shape
+
+    Basic indexing (ints, slices, None, ...) gives a view of x, so it shares x's version counter."""
     symbol = "{0}[…]"
 
+    def shares_memory(self):
+        return is_basic_index(self.index)
+
     def forward(self, x):
-        return self.xp.getitem(x, self.index)
+        index = self.index
+        if self.shares_memory() and not any(i is Ellipsis for i in (index if isinstance(index, tuple) else (index,))):
+            index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)  # x[0, ...] is a 0-d view
+        return self.xp.getitem(x, index)
 
     def vjp(self, g):
         return IndexAdd.apply(g, index=self.index, shape=self.inputs[0].shape)
