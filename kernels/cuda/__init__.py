@@ -5,7 +5,8 @@ one, or Numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1 before numba is imported)
 The elementwise factory and the full GEMM stay under their modules' names
 (kernels.cuda.elementwise.elementwise, kernels.cuda.gemm.gemm) so those names keep meaning the
 modules."""
-from kernels.cuda.batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_stats
+from kernels.cuda.batchnorm import (batch_norm_backward, batch_norm_forward, batch_norm_stats,
+                                    batch_norm_training)
 from kernels.cuda.conv import col2im, conv2d_backward, conv2d_forward, conv_output_size, im2col
 from kernels.cuda.elementwise import (absolute, add, astype, copy, cos, divide, equal, erf,
                                       exp, greater, greater_equal, less, less_equal, log,
@@ -24,6 +25,7 @@ from kernels.cuda.softmax import softmax_cross_entropy_backward, softmax_cross_e
 __all__ = [
     "absolute", "adam_update", "add", "argmax", "astype", "avg_pool2d_backward",
     "avg_pool2d_forward", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats",
+    "batch_norm_training",
     "col2im", "conv2d_backward", "conv2d_forward", "conv_output_size", "copy", "cos", "divide",
     "dropout_mask", "equal", "erf", "exp", "global_avg_pool2d",
     "global_avg_pool2d_backward", "greater", "greater_equal", "grid_1d", "im2col", "less",

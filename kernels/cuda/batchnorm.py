@@ -2,13 +2,23 @@
 
 x is (N, C), (N, C, L) or (N, C, H, W), seen as (N, C, L) with M = N L values per channel; value
 j of channel c is x[j // L, c, j % L]. Per-channel sums are accumulated in float64.
-Thread mapping of the per-channel sums: one block per channel, its threads stride over the M
-values and meet in a shared-memory tree reduction.
+
+Training forward (batch_norm_training) in two launches: a 2-D grid of (channel, chunk of CHUNK
+values) blocks writes partial sums of d and d² (d = x - x[0, c, 0], shifted so no cancellation),
+reduced with warp shuffles; then a grid of the same shape where every block adds its channel's
+partials (in the same order, so all blocks agree), normalises its chunk, and block (c, 0) writes
+the statistics and updates the running statistics. Momentum and eps are kernel arguments.
+The backward is one launch: one block per channel sums dy and dy (x - mean), then writes dx.
 """
+import math
+
 import numpy as np
 from numba import cuda, float64
 
-from kernels.cuda.launch import MAX_THREADS, check_device_array, grid_1d, reduction_threads
+from kernels.cuda.launch import MAX_THREADS, ceil_div, check_device_array, grid_1d, reduction_threads
+from kernels.cuda.warp import WARP, block_sum
+
+CHUNK = 4096
 
 
 @cuda.jit(device=True)
@@ -83,6 +93,58 @@ def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
         dx[n, c, k] = gain * (dy[n, c, k] - mean_dy - (x[n, c, k] - mean[c]) * slope)
 
 
+@cuda.jit
+def _partial_sums_kernel(x, partials):
+    """partials[0, c, k], partials[1, c, k] = Σ d, Σ d² over values [k CHUNK, (k + 1) CHUNK) of channel
+    c, d = x - x[0, c, 0]; block (c, k)."""
+    warp_sums = cuda.shared.array(WARP, float64)
+    scratch = cuda.shared.array(MAX_THREADS, float64)
+    c, k = cuda.blockIdx.x, cuda.blockIdx.y
+    length = x.shape[2]
+    stop = min(x.shape[0] * length, (k + 1) * CHUNK)
+    shift = float64(x[0, c, 0])
+    total, squares = 0.0, 0.0
+    for j in range(k * CHUNK + cuda.threadIdx.x, stop, cuda.blockDim.x):
+        d = x[j // length, c, j % length] - shift
+        total += d
+        squares += d * d
+    total = block_sum(total, warp_sums, scratch)
+    squares = block_sum(squares, warp_sums, scratch)
+    if cuda.threadIdx.x == 0:
+        partials[0, c, k], partials[1, c, k] = total, squares
+
+
+@cuda.jit
+def _finish_kernel(x, partials, weight, bias, has_affine, running_mean, running_var, update_running,
+                   momentum, eps, y, stats):
+    """Block (c, k): μ, σ² (biased) of channel c from its partials, y = (x - μ) / √(σ² + eps) w + b on
+    chunk k; block (c, 0) writes stats[:, c] = μ, σ², 1/√(σ² + eps) and, with update_running,
+    r ← (1 - momentum) r + momentum s (the variance unbiased, σ² M/(M - 1))."""
+    c, k = cuda.blockIdx.x, cuda.blockIdx.y
+    length = x.shape[2]
+    count = x.shape[0] * length
+    total, squares = 0.0, 0.0
+    for i in range(partials.shape[2]):
+        total += partials[0, c, i]
+        squares += partials[1, c, i]
+    mean_shift = total / count
+    mean = float64(x[0, c, 0]) + mean_shift
+    var = max(squares / count - mean_shift * mean_shift, 0.0)
+    invstd = 1.0 / math.sqrt(var + eps)
+    scale, shift = invstd, -mean * invstd
+    if has_affine:
+        scale = invstd * weight[c]
+        shift = bias[c] - mean * scale
+    for j in range(k * CHUNK + cuda.threadIdx.x, min(count, (k + 1) * CHUNK), cuda.blockDim.x):
+        n, p = j // length, j % length
+        y[n, c, p] = x[n, c, p] * scale + shift
+    if k == 0 and cuda.threadIdx.x == 0:
+        stats[0, c], stats[1, c], stats[2, c] = mean, var, invstd
+        if update_running:
+            running_mean[c] = (1.0 - momentum) * running_mean[c] + momentum * mean
+            running_var[c] = (1.0 - momentum) * running_var[c] + momentum * var * count / max(count - 1, 1)
+
+
 def _as_ncl(x, name):
     check_device_array(x, name, dtypes=(np.float32, np.float64))
     if x.ndim not in (2, 3, 4):
@@ -146,3 +208,35 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
         threads = reduction_threads(x3.shape[0] * x3.shape[2])
         _backward_kernel[channels, threads](dy3, x3, mean, invstd, weight, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight, dbias
+
+
+def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, eps):
+    """Training-mode batch norm in two launches: (y, mean, var, invstd), the last three (C,) views in
+    x's dtype (var biased, invstd = 1/√(var + eps)); running_mean and running_var (device arrays, both
+    or neither None) are updated in place: r ← (1 - momentum) r + momentum s, var unbiased.
+    weight and bias are both given or both None (1 and 0)."""
+    x3 = _as_ncl(x, "x")
+    channels, count = x3.shape[1], x3.shape[0] * x3.shape[2]
+    if count == 0:
+        raise ValueError(f"batch_norm_training: x of shape {tuple(x.shape)} has no values per channel")
+    if (weight is None) != (bias is None) or (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm_training: give weight and bias both or neither, and running_mean "
+                         "and running_var both or neither")
+    for values, name in ((weight, "weight"), (bias, "bias"), (running_mean, "running_mean"),
+                         (running_var, "running_var")):
+        if values is not None:
+            _per_channel(values, name, channels, x.dtype)
+    y = cuda.device_array(x3.shape, x.dtype)
+    stats = cuda.device_array((3, channels), x.dtype)
+    if channels:
+        chunks = ceil_div(count, CHUNK)
+        partials = cuda.device_array((2, channels, chunks), np.float64)
+        threads = reduction_threads(min(count, CHUNK))
+        _partial_sums_kernel[(channels, chunks), threads](x3, partials)
+        placeholder = stats[0]
+        _finish_kernel[(channels, chunks), threads](
+            x3, partials, placeholder if weight is None else weight, placeholder if bias is None else bias,
+            weight is not None, placeholder if running_mean is None else running_mean,
+            placeholder if running_var is None else running_var, running_mean is not None,
+            float(momentum), float(eps), y, stats)
+    return y.reshape(x.shape), stats[0], stats[1], stats[2]

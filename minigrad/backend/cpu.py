@@ -112,7 +112,7 @@ KERNELS = {
     "conv": ("im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv_output_size"),
     "pool": ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
              "pool_output_size", "global_avg_pool2d", "global_avg_pool2d_backward"),
-    "batchnorm": ("batch_norm_stats", "batch_norm_forward", "batch_norm_backward"),
+    "batchnorm": ("batch_norm_stats", "batch_norm_forward", "batch_norm_backward", "batch_norm_training"),
     "softmax": ("softmax_cross_entropy_forward", "softmax_cross_entropy_backward"),
     "optim": ("sgd_update", "adam_update"),
 }
