@@ -14,7 +14,7 @@ from kernels.cuda.elementwise import (absolute, add, astype, copy, cos, divide, 
                                       power, relu, sigmoid, sign, sin, sqrt, subtract, tanh, where)
 from kernels.cuda.gemm import matmul
 from kernels.cuda.launch import grid_1d, zeros
-from kernels.cuda.optim import adam_update, sgd_update
+from kernels.cuda.optim import adam_update, adam_update_many, sgd_update, sgd_update_many
 from kernels.cuda.pool import (avg_pool2d_backward, avg_pool2d_forward, global_avg_pool2d,
                                global_avg_pool2d_backward, max_pool2d_backward,
                                max_pool2d_forward, pool_output_size)
@@ -23,7 +23,7 @@ from kernels.cuda.reduce import argmax, reduce_max, reduce_min, reduce_sum
 from kernels.cuda.softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward
 
 __all__ = [
-    "absolute", "adam_update", "add", "argmax", "astype", "avg_pool2d_backward",
+    "absolute", "adam_update", "adam_update_many", "add", "argmax", "astype", "avg_pool2d_backward",
     "avg_pool2d_forward", "batch_norm_backward", "batch_norm_forward", "batch_norm_stats",
     "batch_norm_training",
     "col2im", "conv2d_backward", "conv2d_forward", "conv_output_size", "copy", "cos", "divide",
@@ -31,7 +31,7 @@ __all__ = [
     "global_avg_pool2d_backward", "greater", "greater_equal", "grid_1d", "im2col", "less",
     "less_equal", "log", "log1p", "matmul", "max_pool2d_backward", "max_pool2d_forward",
     "maximum", "minimum", "multiply", "negative", "normal", "not_equal", "pool_output_size",
-    "power", "reduce_max", "reduce_min", "reduce_sum", "relu", "sgd_update", "sigmoid", "sign",
+    "power", "reduce_max", "reduce_min", "reduce_sum", "relu", "sgd_update", "sgd_update_many", "sigmoid", "sign",
     "sin", "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "sqrt", "subtract",
     "tanh", "uniform", "where", "zeros",
 ]
