@@ -17,9 +17,11 @@ import numpy as np
 from numba import cuda
 
 from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant
+from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
 
+@kernel_factory
 def _unary_kernel(fn):
     @cuda.jit
     def kernel(out, a, geometry):
@@ -28,6 +30,7 @@ def _unary_kernel(fn):
     return kernel
 
 
+@kernel_factory
 def _binary_kernel(fn):
     @cuda.jit
     def kernel(out, a, b, geometry):
@@ -36,6 +39,7 @@ def _binary_kernel(fn):
     return kernel
 
 
+@kernel_factory
 def _ternary_kernel(fn):
     @cuda.jit
     def kernel(out, a, b, c, geometry):

@@ -10,17 +10,17 @@ every BK-wide slice of K the block copies op(A)[rows, slice] and op(B)[slice, co
 shared memory (zeros outside the matrices, so any M, N, K works), then every thread adds
 TM * TN * BK products from registers.
 """
-import functools
 
 import numpy as np
 from numba import cuda, from_dtype
 
 from kernels.cuda.launch import ceil_div, check_device_array, check_out
+from kernels.cuda.recipes import kernel_factory
 
 DEFAULT_TILE = (64, 64, 8, 4, 4)
 
 
-@functools.lru_cache(maxsize=None)
+@kernel_factory
 def _gemm_kernel(dtype, bm, bn, bk, tm, tn):
     """The GEMM kernel for one dtype and tile (BM, BN, BK, TM, TN); 1-D blocks of threads."""
     element = from_dtype(dtype)
