@@ -6,7 +6,9 @@ or 3 arguments into a launcher `op(*operands, out=None)`:
     out[i] = fn(a[offset_a(i)], b[offset_b(i)], ...)      for every flat output index i
 
 Thread mapping: one thread per output element in a grid-stride loop; each operand's offset comes
-from the broadcast geometry (`kernels.cuda.strides`), 0 strides on broadcast axes. Operands are
+from the broadcast geometry (`kernels.cuda.strides`), 0 strides on broadcast axes. The common case,
+every operand either of the output's shape or a single value, takes a contiguous kernel instead:
+offset i or 0 (i times 0 or 1), no division or remainder per operand. Operands are
 C-contiguous device arrays or Python scalars; a scalar takes the dtype NumPy would give it
 (`np.result_type` of all operands). `out`, when given, must have the broadcast shape; values are
 stored with a cast to its dtype.
@@ -49,7 +51,38 @@ def _ternary_kernel(fn):
     return kernel
 
 
+@kernel_factory
+def _contiguous_unary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a):
+        step_a = 1 if a.size > 1 else 0
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a])
+    return kernel
+
+
+@kernel_factory
+def _contiguous_binary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a, b):
+        step_a, step_b = (1 if a.size > 1 else 0), (1 if b.size > 1 else 0)
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a], b[i * step_b])
+    return kernel
+
+
+@kernel_factory
+def _contiguous_ternary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a, b, c):
+        step_a, step_b, step_c = (1 if a.size > 1 else 0), (1 if b.size > 1 else 0), (1 if c.size > 1 else 0)
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a], b[i * step_b], c[i * step_c])
+    return kernel
+
+
 _KERNELS = {1: _unary_kernel, 2: _binary_kernel, 3: _ternary_kernel}
+_CONTIGUOUS_KERNELS = {1: _contiguous_unary_kernel, 2: _contiguous_binary_kernel, 3: _contiguous_ternary_kernel}
 
 
 def promoted_dtype(operands):
@@ -88,7 +121,7 @@ def _as_device_operand(x, dtype, name):
 
 def elementwise(fn, arity, name, result=promoted_dtype):
     """Launcher for out = fn(*operands) with broadcasting; `result(operands)` picks out's dtype."""
-    kernel = _KERNELS[arity](fn)
+    kernel, contiguous_kernel = _KERNELS[arity](fn), _CONTIGUOUS_KERNELS[arity](fn)
 
     def launch(*operands, out=None):
         if len(operands) != arity:
@@ -105,8 +138,11 @@ def elementwise(fn, arity, name, result=promoted_dtype):
             check_out(out, shape, out.dtype)
         if out.size == 0:
             return out
-        geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
         blocks, threads = grid_1d(out.size)
+        if all(s == shape or x.size == 1 for s, x in zip(shapes, flat)):
+            contiguous_kernel[blocks, threads](out.reshape(out.size), *flat)
+            return out
+        geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
         kernel[blocks, threads](out.reshape(out.size), *flat, geometry)
         return out
 
@@ -213,6 +249,18 @@ def _relu(x):
 
 
 @cuda.jit(device=True)
+def _relu_backward(g, x):
+    """g [x > 0], NaN in g kept."""
+    return g if x > 0 else g * 0
+
+
+@cuda.jit(device=True)
+def _tanh_backward(g, z):
+    """g (1 - z^2) for z = tanh x."""
+    return g * (1 - z * z)
+
+
+@cuda.jit(device=True)
 def _erf(x):
     return math.erf(x)
 
@@ -285,6 +333,8 @@ cos = elementwise(_cos, 1, "cos", floating_dtype)
 tanh = elementwise(_tanh, 1, "tanh", floating_dtype)
 sigmoid = elementwise(_sigmoid, 1, "sigmoid", floating_dtype)
 relu = elementwise(_relu, 1, "relu")
+relu_backward = elementwise(_relu_backward, 2, "relu_backward")
+tanh_backward = elementwise(_tanh_backward, 2, "tanh_backward")
 erf = elementwise(_erf, 1, "erf", floating_dtype)
 sign = elementwise(_sign, 1, "sign")
 where = elementwise(_where, 3, "where", where_dtype)

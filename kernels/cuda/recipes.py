@@ -14,8 +14,9 @@ import numpy as np
 
 def kernel_factory(make):
     """Decorator for a function that makes a kernel from hashable arguments: cached (one kernel per
-    arguments), and every kernel made remembers ``recipe = (module, factory name, arguments)``."""
-    @functools.lru_cache(maxsize=None)
+    arguments and their types: np.float32(0) == np.float64(0), but their kernels differ), and every
+    kernel made remembers ``recipe = (module, factory name, arguments)``."""
+    @functools.lru_cache(maxsize=None, typed=True)
     @functools.wraps(make)
     def cached(*args):
         kernel = make(*args)

@@ -61,13 +61,28 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+def relu_backward(g, x):
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together"""
+    return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+
+
+def tanh_backward(g, z):
+    """g · (1 - z²) for z = tanh x (the fused reverse rule of tanh)"""
+    return g * (1 - z * z)
+
+
 def erf(x):
     from kernels.cpu.elementwise import erf as erf_kernel
     return erf_kernel(x)
 
 
 # ---- reductions, matmul, shape moves ----------------------------------------------------------
-sum, max, argmax, matmul = np.sum, np.max, np.argmax, np.matmul
+sum, max, argmax = np.sum, np.max, np.argmax
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy)."""
+    return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a, np.swapaxes(b, -1, -2) if transpose_b else b)
 reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate
 
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d
+from ..ops.linalg import matmul
 from ..ops.nn import SoftmaxCrossEntropy
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
@@ -118,7 +119,7 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} and weight of shape {weight.shape} do not fit; "
                          "expected input (..., in) and weight (out, in)")
-    y = x.matmul(weight.T)
+    y = matmul(x, weight, transpose_y=True)
     return y if bias is None else y + bias
 
 
