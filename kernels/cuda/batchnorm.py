@@ -34,7 +34,7 @@ def _tree_sum(a, b, t):
         step //= 2
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _stats_kernel(x, mean, var):
     """mean[c], var[c] (biased) from the sums of d = x - x[0, c, 0] (shifted: no cancellation)."""
     total = cuda.shared.array(MAX_THREADS, float64)
@@ -56,7 +56,7 @@ def _stats_kernel(x, mean, var):
         var[c] = max(squares[0] / count - mean_shift * mean_shift, 0.0)
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _affine_kernel(x, mean, invstd, weight, bias, y):
     """y[n, c, k] = (x[n, c, k] - mean[c]) invstd[c] weight[c] + bias[c]; one thread per element."""
     channels, length = x.shape[1], x.shape[2]
@@ -66,7 +66,7 @@ def _affine_kernel(x, mean, invstd, weight, bias, y):
         y[n, c, k] = x[n, c, k] * scale + (bias[c] - mean[c] * scale)
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
     """Fused, one block per channel c: the sums of dy and dy (x - mean), then
     dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean)))."""
@@ -93,7 +93,7 @@ def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
         dx[n, c, k] = gain * (dy[n, c, k] - mean_dy - (x[n, c, k] - mean[c]) * slope)
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _partial_sums_kernel(x, partials):
     """partials[0, c, k], partials[1, c, k] = Σ d, Σ d² over values [k CHUNK, (k + 1) CHUNK) of channel
     c, d = x - x[0, c, 0]; block (c, k)."""
@@ -114,7 +114,7 @@ def _partial_sums_kernel(x, partials):
         partials[0, c, k], partials[1, c, k] = total, squares
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _finish_kernel(x, partials, weight, bias, has_affine, running_mean, running_var, update_running,
                    momentum, eps, y, stats):
     """Block (c, k): μ, σ² (biased) of channel c from its partials, y = (x - μ) / √(σ² + eps) w + b on

@@ -20,7 +20,7 @@ CHUNK_BYTES = 256 * 2**20
 GEMM_TILE = None
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_w, cols):
     """cols[n, r, p] = x[n, c0 + c, oh sh - ph + i dh, ow sw - pw + j dw] or 0, r = (c kh + i) kw + j.
 
@@ -36,7 +36,7 @@ def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_w, cols):
         cols[n, r, p] = x[n, c0 + c, ih, iw] if inside else 0
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
     """dx[n, c0 + c, ih, iw] = sum of the cols entries that im2col read from there (a gather).
 

@@ -16,6 +16,7 @@ from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  
 from .cpu import lazy_kernels
 
 name = "cuda"
+config.CUDA_LOW_OCCUPANCY_WARNINGS = 0  # a small batch is a small grid, not a mistake worth a warning per launch
 SIMULATED = bool(config.ENABLE_CUDASIM)
 ndarray = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
 
