@@ -8,7 +8,7 @@ values) blocks writes partial sums of d and d² (d = x - x[0, c, 0], shifted so 
 reduced with warp shuffles; then a grid of the same shape where every block adds its channel's
 partials (in the same order, so all blocks agree), normalises its chunk, and block (c, 0) writes
 the statistics and updates the running statistics. Momentum and eps are kernel arguments.
-The backward is one launch: one block per channel sums dy and dy (x - mean), then writes dx.
+The backward is two launches on the same grid: partial sums of dy and dy (x - mean), then dx.
 """
 import math
 
@@ -67,33 +67,6 @@ def _affine_kernel(x, mean, invstd, weight, bias, y):
 
 
 @cuda.jit(cache=True)
-def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
-    """Fused, one block per channel c: the sums of dy and dy (x - mean), then
-    dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean)))."""
-    sum_dy = cuda.shared.array(MAX_THREADS, float64)
-    sum_dy_centered = cuda.shared.array(MAX_THREADS, float64)
-    c, t = cuda.blockIdx.x, cuda.threadIdx.x
-    length = x.shape[2]
-    count = x.shape[0] * length
-    part_dy, part_dy_centered = 0.0, 0.0
-    for j in range(t, count, cuda.blockDim.x):
-        n, k = j // length, j % length
-        part_dy += dy[n, c, k]
-        part_dy_centered += dy[n, c, k] * (x[n, c, k] - float64(mean[c]))
-    sum_dy[t], sum_dy_centered[t] = part_dy, part_dy_centered
-    _tree_sum(sum_dy, sum_dy_centered, t)
-    if t == 0:
-        dbias[c] = sum_dy[0]
-        dweight[c] = sum_dy_centered[0] * invstd[c]
-    gain = float64(weight[c]) * invstd[c]
-    mean_dy = sum_dy[0] / count
-    slope = float64(invstd[c]) * invstd[c] * sum_dy_centered[0] / count
-    for j in range(t, count, cuda.blockDim.x):
-        n, k = j // length, j % length
-        dx[n, c, k] = gain * (dy[n, c, k] - mean_dy - (x[n, c, k] - mean[c]) * slope)
-
-
-@cuda.jit(cache=True)
 def _partial_sums_kernel(x, partials):
     """partials[0, c, k], partials[1, c, k] = Σ d, Σ d² over values [k CHUNK, (k + 1) CHUNK) of channel
     c, d = x - x[0, c, 0]; block (c, k)."""
@@ -143,6 +116,50 @@ def _finish_kernel(x, partials, weight, bias, has_affine, running_mean, running_
         if update_running:
             running_mean[c] = (1.0 - momentum) * running_mean[c] + momentum * mean
             running_var[c] = (1.0 - momentum) * running_var[c] + momentum * var * count / max(count - 1, 1)
+
+
+@cuda.jit(cache=True)
+def _backward_partials_kernel(dy, x, mean, partials):
+    """partials[0, c, k], partials[1, c, k] = Σ dy, Σ dy (x - mean[c]) over chunk k of channel c."""
+    warp_sums = cuda.shared.array(WARP, float64)
+    scratch = cuda.shared.array(MAX_THREADS, float64)
+    c, k = cuda.blockIdx.x, cuda.blockIdx.y
+    length = x.shape[2]
+    center = float64(mean[c])
+    total, centered = 0.0, 0.0
+    for j in range(k * CHUNK + cuda.threadIdx.x, min(x.shape[0] * length, (k + 1) * CHUNK), cuda.blockDim.x):
+        n, p = j // length, j % length
+        total += dy[n, c, p]
+        centered += dy[n, c, p] * (x[n, c, p] - center)
+    total = block_sum(total, warp_sums, scratch)
+    centered = block_sum(centered, warp_sums, scratch)
+    if cuda.threadIdx.x == 0:
+        partials[0, c, k], partials[1, c, k] = total, centered
+
+
+@cuda.jit(cache=True)
+def _backward_finish_kernel(dy, x, mean, invstd, weight, has_weight, partials, dx, dweight, dbias):
+    """Block (c, k): the channel's sums from its partials, then on chunk k
+    dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))); block (c, 0) writes
+    dweight[c] = invstd Σ dy (x - mean) and dbias[c] = Σ dy."""
+    c, k = cuda.blockIdx.x, cuda.blockIdx.y
+    length = x.shape[2]
+    count = x.shape[0] * length
+    sum_dy, sum_dy_centered = 0.0, 0.0
+    for i in range(partials.shape[2]):
+        sum_dy += partials[0, c, i]
+        sum_dy_centered += partials[1, c, i]
+    scale = float64(invstd[c])
+    gain = scale * weight[c] if has_weight else scale
+    mean_dy = sum_dy / count
+    slope = scale * scale * sum_dy_centered / count
+    center = float64(mean[c])
+    for j in range(k * CHUNK + cuda.threadIdx.x, min(count, (k + 1) * CHUNK), cuda.blockDim.x):
+        n, p = j // length, j % length
+        dx[n, c, p] = gain * (dy[n, c, p] - mean_dy - (x[n, c, p] - center) * slope)
+    if k == 0 and cuda.threadIdx.x == 0:
+        dbias[c] = sum_dy
+        dweight[c] = sum_dy_centered * scale
 
 
 def _as_ncl(x, name):
@@ -201,12 +218,18 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
                          f"expected x's {tuple(x.shape)} and {x.dtype}")
     channels = x3.shape[1]
     mean, invstd = _per_channel(mean, "mean", channels, x.dtype), _per_channel(invstd, "invstd", channels, x.dtype)
-    weight = _per_channel(1 if weight is None else weight, "weight", channels, x.dtype)
+    if weight is not None:
+        _per_channel(weight, "weight", channels, x.dtype)
     dx = cuda.device_array(x3.shape, x.dtype)
     dweight, dbias = (cuda.device_array(channels, x.dtype) for _ in range(2))
-    if channels:
-        threads = reduction_threads(x3.shape[0] * x3.shape[2])
-        _backward_kernel[channels, threads](dy3, x3, mean, invstd, weight, dx, dweight, dbias)
+    count = x3.shape[0] * x3.shape[2]
+    if channels and count:
+        chunks = ceil_div(count, CHUNK)
+        partials = cuda.device_array((2, channels, chunks), np.float64)
+        threads = reduction_threads(min(count, CHUNK))
+        _backward_partials_kernel[(channels, chunks), threads](dy3, x3, mean, partials)
+        _backward_finish_kernel[(channels, chunks), threads](dy3, x3, mean, invstd, dbias if weight is None else weight,
+                                                             weight is not None, partials, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight, dbias
 
 

@@ -108,3 +108,10 @@ def test_batch_norm_training_is_two_launches_and_rejects_half_given_pairs(monkey
         gpu.batch_norm_training(x, w, None, None, None, 0.1, 1e-5)
     with pytest.raises(ValueError, match="no values per channel"):
         gpu.batch_norm_training(cuda.to_device(np.ones((0, 3), np.float32)), None, None, None, None, 0.1, 1e-5)
+
+
+def test_batch_norm_backward_over_several_chunks_matches_the_cpu_twin(rng):
+    x, mean, _, invstd, weight, _, dy = _case(rng, (2, 1, 4100))  # 3 chunks of the channel
+    d = cuda.to_device
+    _check(gpu.batch_norm_backward(d(dy), d(x), d(mean), d(invstd), d(weight)),
+           cpu.batch_norm_backward(dy, x, mean, invstd, weight), 1e-5)
