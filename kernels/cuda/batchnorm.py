@@ -8,7 +8,9 @@ values) blocks writes partial sums of d and d² (d = x - x[0, c, 0], shifted so 
 reduced with warp shuffles; then a grid of the same shape where every block adds its channel's
 partials (in the same order, so all blocks agree), normalises its chunk, and block (c, 0) writes
 the statistics and updates the running statistics. Momentum and eps are kernel arguments.
-The backward is two launches on the same grid: partial sums of dy and dy (x - mean), then dx.
+The backward is one launch with a block per channel when there are ONE_LAUNCH_CHANNELS channels or
+more (enough blocks to fill a GPU) or one chunk each, else two on the (channel, chunk) grid: partial
+sums of dy and dy (x - mean), then dx.
 """
 import math
 
@@ -19,6 +21,7 @@ from kernels.cuda.launch import MAX_THREADS, ceil_div, check_device_array, grid_
 from kernels.cuda.warp import WARP, block_sum
 
 CHUNK = 4096
+ONE_LAUNCH_CHANNELS = 64
 
 
 @cuda.jit(device=True)
@@ -118,19 +121,58 @@ def _finish_kernel(x, partials, weight, bias, has_affine, running_mean, running_
             running_var[c] = (1.0 - momentum) * running_var[c] + momentum * var * count / max(count - 1, 1)
 
 
+@cuda.jit(device=True)
+def _thread_backward_sums(dy, x, c, start, stop, center):
+    """This thread's share of Σ dy and Σ dy (x - center) over values [start, stop) of channel c."""
+    length = x.shape[2]
+    total, centered = 0.0, 0.0
+    for j in range(start + cuda.threadIdx.x, stop, cuda.blockDim.x):
+        n, p = j // length, j % length
+        total += dy[n, c, p]
+        centered += dy[n, c, p] * (x[n, c, p] - center)
+    return total, centered
+
+
+@cuda.jit(device=True)
+def _write_dx(dy, x, dx, c, start, stop, sum_dy, sum_dy_centered, center, scale, gain):
+    """dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))) on values [start, stop)."""
+    length = x.shape[2]
+    count = x.shape[0] * length
+    mean_dy = sum_dy / count
+    slope = scale * scale * sum_dy_centered / count
+    for j in range(start + cuda.threadIdx.x, stop, cuda.blockDim.x):
+        n, p = j // length, j % length
+        dx[n, c, p] = gain * (dy[n, c, p] - mean_dy - (x[n, c, p] - center) * slope)
+
+
+@cuda.jit(cache=True)
+def _backward_kernel(dy, x, mean, invstd, weight, has_weight, dx, dweight, dbias):
+    """One launch, block c owns channel c: its sums (warp shuffles), then dx, dweight[c], dbias[c]."""
+    warp_sums = cuda.shared.array(WARP, float64)
+    scratch = cuda.shared.array(MAX_THREADS, float64)
+    sums = cuda.shared.array(2, float64)
+    c = cuda.blockIdx.x
+    count = x.shape[0] * x.shape[2]
+    center, scale = float64(mean[c]), float64(invstd[c])
+    total, centered = _thread_backward_sums(dy, x, c, 0, count, center)
+    total = block_sum(total, warp_sums, scratch)
+    centered = block_sum(centered, warp_sums, scratch)
+    if cuda.threadIdx.x == 0:
+        sums[0], sums[1] = total, centered
+        dbias[c], dweight[c] = total, centered * scale
+    cuda.syncthreads()
+    gain = scale * weight[c] if has_weight else scale
+    _write_dx(dy, x, dx, c, 0, count, sums[0], sums[1], center, scale, gain)
+
+
 @cuda.jit(cache=True)
 def _backward_partials_kernel(dy, x, mean, partials):
     """partials[0, c, k], partials[1, c, k] = Σ dy, Σ dy (x - mean[c]) over chunk k of channel c."""
     warp_sums = cuda.shared.array(WARP, float64)
     scratch = cuda.shared.array(MAX_THREADS, float64)
     c, k = cuda.blockIdx.x, cuda.blockIdx.y
-    length = x.shape[2]
-    center = float64(mean[c])
-    total, centered = 0.0, 0.0
-    for j in range(k * CHUNK + cuda.threadIdx.x, min(x.shape[0] * length, (k + 1) * CHUNK), cuda.blockDim.x):
-        n, p = j // length, j % length
-        total += dy[n, c, p]
-        centered += dy[n, c, p] * (x[n, c, p] - center)
+    stop = min(x.shape[0] * x.shape[2], (k + 1) * CHUNK)
+    total, centered = _thread_backward_sums(dy, x, c, k * CHUNK, stop, float64(mean[c]))
     total = block_sum(total, warp_sums, scratch)
     centered = block_sum(centered, warp_sums, scratch)
     if cuda.threadIdx.x == 0:
@@ -139,27 +181,19 @@ def _backward_partials_kernel(dy, x, mean, partials):
 
 @cuda.jit(cache=True)
 def _backward_finish_kernel(dy, x, mean, invstd, weight, has_weight, partials, dx, dweight, dbias):
-    """Block (c, k): the channel's sums from its partials, then on chunk k
-    dx = w invstd (dy - mean(dy) - (x - mean) invstd^2 mean(dy (x - mean))); block (c, 0) writes
-    dweight[c] = invstd Σ dy (x - mean) and dbias[c] = Σ dy."""
+    """Block (c, k): the channel's sums from its partials (same order in every block), dx on chunk k;
+    block (c, 0) writes dweight[c] = invstd Σ dy (x - mean) and dbias[c] = Σ dy."""
     c, k = cuda.blockIdx.x, cuda.blockIdx.y
-    length = x.shape[2]
-    count = x.shape[0] * length
     sum_dy, sum_dy_centered = 0.0, 0.0
     for i in range(partials.shape[2]):
         sum_dy += partials[0, c, i]
         sum_dy_centered += partials[1, c, i]
     scale = float64(invstd[c])
     gain = scale * weight[c] if has_weight else scale
-    mean_dy = sum_dy / count
-    slope = scale * scale * sum_dy_centered / count
-    center = float64(mean[c])
-    for j in range(k * CHUNK + cuda.threadIdx.x, min(count, (k + 1) * CHUNK), cuda.blockDim.x):
-        n, p = j // length, j % length
-        dx[n, c, p] = gain * (dy[n, c, p] - mean_dy - (x[n, c, p] - center) * slope)
+    stop = min(x.shape[0] * x.shape[2], (k + 1) * CHUNK)
+    _write_dx(dy, x, dx, c, k * CHUNK, stop, sum_dy, sum_dy_centered, float64(mean[c]), scale, gain)
     if k == 0 and cuda.threadIdx.x == 0:
-        dbias[c] = sum_dy
-        dweight[c] = sum_dy_centered * scale
+        dbias[c], dweight[c] = sum_dy, sum_dy_centered * scale
 
 
 def _as_ncl(x, name):
@@ -223,12 +257,16 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     dx = cuda.device_array(x3.shape, x.dtype)
     dweight, dbias = (cuda.device_array(channels, x.dtype) for _ in range(2))
     count = x3.shape[0] * x3.shape[2]
-    if channels and count:
-        chunks = ceil_div(count, CHUNK)
+    weight_or_placeholder = dbias if weight is None else weight
+    chunks = ceil_div(count, CHUNK)
+    if channels and count and (chunks == 1 or channels >= ONE_LAUNCH_CHANNELS):
+        _backward_kernel[channels, reduction_threads(count)](dy3, x3, mean, invstd, weight_or_placeholder,
+                                                             weight is not None, dx, dweight, dbias)
+    elif channels and count:
         partials = cuda.device_array((2, channels, chunks), np.float64)
         threads = reduction_threads(min(count, CHUNK))
         _backward_partials_kernel[(channels, chunks), threads](dy3, x3, mean, partials)
-        _backward_finish_kernel[(channels, chunks), threads](dy3, x3, mean, invstd, dbias if weight is None else weight,
+        _backward_finish_kernel[(channels, chunks), threads](dy3, x3, mean, invstd, weight_or_placeholder,
                                                              weight is not None, partials, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight, dbias
 

@@ -110,7 +110,9 @@ def test_batch_norm_training_is_two_launches_and_rejects_half_given_pairs(monkey
         gpu.batch_norm_training(cuda.to_device(np.ones((0, 3), np.float32)), None, None, None, None, 0.1, 1e-5)
 
 
-def test_batch_norm_backward_over_several_chunks_matches_the_cpu_twin(rng):
+@pytest.mark.parametrize("one_launch_channels", [1, gpu.ONE_LAUNCH_CHANNELS], ids=["one-launch", "channel-x-chunk"])
+def test_batch_norm_backward_over_several_chunks_matches_the_cpu_twin(one_launch_channels, rng, monkeypatch):
+    monkeypatch.setattr(gpu, "ONE_LAUNCH_CHANNELS", one_launch_channels)
     x, mean, _, invstd, weight, _, dy = _case(rng, (2, 1, 4100))  # 3 chunks of the channel
     d = cuda.to_device
     _check(gpu.batch_norm_backward(d(dy), d(x), d(mean), d(invstd), d(weight)),
