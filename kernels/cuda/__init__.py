@@ -11,7 +11,8 @@ from kernels.cuda.conv import col2im, conv2d_backward, conv2d_forward, conv_outp
 from kernels.cuda.elementwise import (absolute, add, astype, copy, cos, divide, equal, erf,
                                       exp, greater, greater_equal, less, less_equal, log,
                                       log1p, maximum, minimum, multiply, negative, not_equal,
-                                      power, relu, sigmoid, sign, sin, sqrt, subtract, tanh, where)
+                                      power, relu, relu_backward, sigmoid, sign, sin, sqrt,
+                                      subtract, tanh, tanh_backward, where)
 from kernels.cuda.gemm import matmul
 from kernels.cuda.launch import grid_1d, zeros
 from kernels.cuda.optim import adam_update, adam_update_many, sgd_update, sgd_update_many
@@ -31,7 +32,8 @@ __all__ = [
     "global_avg_pool2d_backward", "greater", "greater_equal", "grid_1d", "im2col", "less",
     "less_equal", "log", "log1p", "matmul", "max_pool2d_backward", "max_pool2d_forward",
     "maximum", "minimum", "multiply", "negative", "normal", "not_equal", "pool_output_size",
-    "power", "reduce_max", "reduce_min", "reduce_sum", "relu", "sgd_update", "sgd_update_many", "sigmoid", "sign",
+    "power", "reduce_max", "reduce_min", "reduce_sum", "relu", "relu_backward", "sgd_update",
+    "sgd_update_many", "sigmoid", "sign",
     "sin", "softmax_cross_entropy_backward", "softmax_cross_entropy_forward", "sqrt", "subtract",
-    "tanh", "uniform", "where", "zeros",
+    "tanh", "tanh_backward", "uniform", "where", "zeros",
 ]
