@@ -8,6 +8,8 @@ column-major: cuBLAS gets B as its first operand and A as its second, each trans
 minigrad's flag says so, m = N, n = M, k = K, and the row strides as leading dimensions. Operands
 broadcast over the batch have batch stride 0. FP32 stays FP32 (the default math mode: no TF32).
 """
+import warnings
+
 import numpy as np
 
 OPERATION_N, OPERATION_T = 0, 1
@@ -44,8 +46,17 @@ class Blas:
         self.handle = None
 
     def _ready_handle(self):
+        """The handle on the current stream; None (with one warning) when cuBLAS cannot start, e.g.
+        nvmath-python is installed but no libcublas is found: the numba kernel then does the work."""
         if self.handle is None:
-            self.handle = self.library.create()
+            try:
+                self.handle = self.library.create()
+            except Exception as e:  # nvmath raises its own error types for a missing library or driver
+                warnings.warn(f"cuBLAS is unavailable ({type(e).__name__}: {e}); GEMMs use the numba kernel",
+                              RuntimeWarning, stacklevel=3)
+                self.handle = False
+        if self.handle is False:
+            return None
         current = self.stream() if self.stream is not None else None
         self.library.set_stream(self.handle, 0 if current is None else stream_handle(current))
         return self.handle
@@ -71,9 +82,12 @@ class Blas:
         (lda, stride_a), (ldb, stride_b), (ldc, stride_c) = layouts
         m, n = c.shape[1], c.shape[2]
         k = a.shape[1] if trans_a else a.shape[2]
+        handle = self._ready_handle()
+        if handle is None:
+            return False
         scalars = np.array([alpha, beta], dtype)
         routine = self.library.sgemm_strided_batched if dtype == np.float32 else self.library.dgemm_strided_batched
-        routine(self._ready_handle(), OPERATION_T if trans_b else OPERATION_N, OPERATION_T if trans_a else OPERATION_N,
+        routine(handle, OPERATION_T if trans_b else OPERATION_N, OPERATION_T if trans_a else OPERATION_N,
                 n, m, k, scalars.ctypes.data, pointer(b), ldb, stride_b, pointer(a), lda, stride_a,
                 scalars.ctypes.data + dtype.itemsize, pointer(c), ldc, stride_c, c.shape[0])
         return True

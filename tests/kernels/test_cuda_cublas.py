@@ -4,6 +4,7 @@ arithmetic on the simulator's host memory, and must give np.matmul; and the impo
 import ctypes
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -121,3 +122,17 @@ def test_blas_runs_on_the_stream_it_is_given():
     assert blas.gemm(c, a, a, False, False, 1.0, 0.0)
     assert library.streams == [(7, 1234)]
     np.testing.assert_array_equal(c.copy_to_host()[0], np.eye(2))
+
+
+def test_a_cublas_that_cannot_start_warns_once_and_leaves_the_gemm_to_numba(monkeypatch, rng):
+    library = ColumnMajorBlas()
+    library.create = lambda: (_ for _ in ()).throw(OSError("libcublas.so.13: cannot open shared object file"))
+    monkeypatch.setattr(gemm_module, "BLAS", cublas.Blas(library))
+    a = rng.standard_normal((3, 4)).astype(np.float32)
+    with pytest.warns(RuntimeWarning, match="cuBLAS is unavailable .*libcublas"):
+        got = gemm_module.gemm(cuda.to_device(a), cuda.to_device(a), trans_b=True).copy_to_host()
+    np.testing.assert_allclose(got, a @ a.T, rtol=1e-5, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a second warning would raise
+        gemm_module.gemm(cuda.to_device(a), cuda.to_device(a), trans_b=True)
+    assert library.calls == []
