@@ -13,6 +13,7 @@ C-contiguous device arrays or Python scalars; a scalar takes the dtype NumPy wou
 (`np.result_type` of all operands). `out`, when given, must have the broadcast shape; values are
 stored with a cast to its dtype.
 """
+import functools
 import math
 
 import numpy as np
@@ -109,13 +110,21 @@ def where_dtype(operands):
     return promoted_dtype(operands[1:])
 
 
+@functools.lru_cache(maxsize=1024)
+def _scalar_constant(dtype, raw):
+    """A 1-element device array holding the value whose bytes are `raw`: copied to the device once per
+    value (keyed by bytes, so -0.0 and 0.0, or two NaNs, are told apart correctly), never written."""
+    return cuda.to_device(np.frombuffer(raw, dtype=np.dtype(dtype)).copy())
+
+
 def _as_device_operand(x, dtype, name):
-    """A device array as it is, a Python scalar as a 1-element device array of `dtype`."""
+    """A device array as it is, a Python scalar as a cached 1-element device array of `dtype`."""
     if cuda.devicearray.is_cuda_ndarray(x):
         check_device_array(x, name)
         return x.reshape(x.size), tuple(x.shape)
     if isinstance(x, (bool, int, float, np.generic)):
-        return cuda.to_device(np.array([x], dtype=dtype)), ()
+        value = np.array([x], dtype=dtype)
+        return _scalar_constant(value.dtype.str, value.tobytes()), ()
     raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
 
 

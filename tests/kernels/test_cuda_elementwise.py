@@ -187,3 +187,19 @@ def test_relu_backward_passes_nan_gradients_and_zeroes_the_rest():
         want = g * (x > 0).astype(np.float32)  # the composite rule g · [x > 0]
         np.testing.assert_array_equal(cpu_backend.relu_backward(g, x), want)
     np.testing.assert_array_equal(_run("relu_backward", g, x), want)
+
+
+def test_python_scalars_reach_the_device_once_per_value(rng, monkeypatch):
+    copies = []
+    to_device = cuda.to_device
+    monkeypatch.setattr(cuda, "to_device", lambda a, *args, **kw: copies.append(a.copy()) or to_device(a, *args, **kw))
+    ew._scalar_constant.cache_clear()
+    x = cuda.to_device(_normal(rng, (2, 3), np.float32))
+    copies.clear()
+    for _ in range(3):
+        ew.multiply(x, 0.25)
+    assert len(copies) == 1
+    ew.multiply(x, 0.0)
+    got_negative_zero = ew.multiply(x, -0.0).copy_to_host()  # -0.0 == 0.0, but is another constant
+    np.testing.assert_array_equal(np.signbit(got_negative_zero), np.signbit(x.copy_to_host() * np.float32(-0.0)))
+    assert len(copies) == 3
