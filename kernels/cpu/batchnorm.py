@@ -120,3 +120,22 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     dbias = np.empty(channels)
     _backward_kernel(dy3, x3, mean, invstd, weight, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight.astype(x.dtype), dbias.astype(x.dtype)
+
+
+def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, eps):
+    """Training-mode batch norm in one call: (y, mean, var, invstd), all but y (C,) in x's dtype.
+
+    mean, var (biased) are the batch's statistics, invstd = 1/√(var + eps), y = batch_norm_forward;
+    running_mean and running_var (arrays, or None) are updated in place:
+    r ← (1 - momentum) r + momentum s, with the unbiased variance var M/(M - 1) for running_var.
+    """
+    x, x3 = _as_ncl(x, "x")
+    mean, var = batch_norm_stats(x3)
+    invstd = (1.0 / np.sqrt(var.astype(np.float64) + eps)).astype(x.dtype)
+    y = batch_norm_forward(x, mean, invstd, weight, bias)
+    count = x3.shape[0] * x3.shape[2]
+    unbiased = var.astype(np.float64) * (count / max(count - 1, 1))
+    for running, value in ((running_mean, mean.astype(np.float64)), (running_var, unbiased)):
+        if running is not None:
+            running[...] = (1 - momentum) * running.astype(np.float64) + momentum * value
+    return y, mean, var, invstd

@@ -3,21 +3,24 @@
 Same signatures, shapes and layout as the CPU twin kernels.cpu.conv: x (N, C, H, W), weight
 (Cout, C/groups, kh, kw), cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds
 x[n, c, oh sh - ph + i dh, ow sw - pw + j dw] (zero outside the image), y[n] = W @ cols[n].
-The batch goes through in chunks whose buffers stay under CHUNK_BYTES; the GEMMs use GEMM_TILE.
+The batch goes through in chunks whose buffers stay under CHUNK_BYTES (one chunk for the usual
+batch sizes); the forward is one batched GEMM over the chunk, the weight gradient one GEMM whose
+reduction runs over the batch and the positions (K = N OH OW), so no per-sample gradients are summed.
+The GEMMs use GEMM_TILE (None: cuBLAS where available, else a tile chosen by shape).
 """
 import numpy as np
 from numba import cuda
 
 from kernels.cpu.conv import _geometry, col2im_geometry, conv_output_size  # noqa: F401  (same name as the CPU twin)
 from kernels.cuda import elementwise, reduce
-from kernels.cuda.gemm import DEFAULT_TILE, gemm
+from kernels.cuda.gemm import gemm
 from kernels.cuda.launch import check_device_array, grid_1d
 
 CHUNK_BYTES = 256 * 2**20
-GEMM_TILE = DEFAULT_TILE
+GEMM_TILE = None
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_w, cols):
     """cols[n, r, p] = x[n, c0 + c, oh sh - ph + i dh, ow sw - pw + j dw] or 0, r = (c kh + i) kw + j.
 
@@ -33,7 +36,7 @@ def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_w, cols):
         cols[n, r, p] = x[n, c0 + c, ih, iw] if inside else 0
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
     """dx[n, c0 + c, ih, iw] = sum of the cols entries that im2col read from there (a gather).
 
@@ -149,8 +152,8 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
                     need_db=True):
     """Gradients (dx, dw, db) of conv2d_forward for the output gradient dy (N, Cout, OH, OW).
 
-    dx = col2im(W^T @ dy_n), dw = sum_n dy_n @ cols_n^T, db = dy.sum((0, 2, 3)); those not
-    needed are None.
+    dx = col2im(W^T @ dy_n), dw = sum_n dy_n @ cols_n^T (one GEMM), db = dy.sum((0, 2, 3)); those
+    not needed are None.
     """
     n, _, c_out, c_in_group, c_out_group = _check_conv(x, weight, groups)
     _float4(dy, "dy")
@@ -167,18 +170,15 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     db = reduce.reduce_sum(dy3, (0, 2)) if need_db else None
     if not (need_dx or need_dw):
         return dx, dw, db
-    sample_bytes = (rows * length + (c_out_group * rows if need_dw else 0)) * x.dtype.itemsize
+    sample_bytes = rows * length * x.dtype.itemsize
     for k, (n0, n1) in enumerate(_batch_chunks(n, sample_bytes)):
         cols = cuda.device_array((n1 - n0, rows, length), x.dtype)
         for g in range(groups):
             dy_group = dy3[n0:n1, g * c_out_group:(g + 1) * c_out_group]
             if need_dw:
                 _im2col_into(x[n0:n1], g * c_in_group, geometry, cols)
-                per_sample = gemm(dy_group, cols, trans_b=True, tile=GEMM_TILE)
-                if k == 0:
-                    reduce.reduce_sum(per_sample, 0, out=dw[g])
-                else:
-                    elementwise.add(dw[g], reduce.reduce_sum(per_sample, 0), out=dw[g])
+                gemm(dy_group, cols, dw[g], trans_b=True, beta=0.0 if k == 0 else 1.0, tile=GEMM_TILE,
+                     reduce_batch=True)
             if need_dx:
                 gemm(w[g], dy_group, cols, trans_a=True, tile=GEMM_TILE)
                 _col2im_into(cols, g * c_in_group, geometry, dx[n0:n1])

@@ -6,20 +6,25 @@ or 3 arguments into a launcher `op(*operands, out=None)`:
     out[i] = fn(a[offset_a(i)], b[offset_b(i)], ...)      for every flat output index i
 
 Thread mapping: one thread per output element in a grid-stride loop; each operand's offset comes
-from the broadcast geometry (`kernels.cuda.strides`), 0 strides on broadcast axes. Operands are
+from the broadcast geometry (`kernels.cuda.strides`), 0 strides on broadcast axes. The common case,
+every operand either of the output's shape or a single value, takes a contiguous kernel instead:
+offset i or 0 (i times 0 or 1), no division or remainder per operand. Operands are
 C-contiguous device arrays or Python scalars; a scalar takes the dtype NumPy would give it
 (`np.result_type` of all operands). `out`, when given, must have the broadcast shape; values are
 stored with a cast to its dtype.
 """
+import functools
 import math
 
 import numpy as np
 from numba import cuda
 
 from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant
+from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
 
+@kernel_factory
 def _unary_kernel(fn):
     @cuda.jit
     def kernel(out, a, geometry):
@@ -28,6 +33,7 @@ def _unary_kernel(fn):
     return kernel
 
 
+@kernel_factory
 def _binary_kernel(fn):
     @cuda.jit
     def kernel(out, a, b, geometry):
@@ -36,6 +42,7 @@ def _binary_kernel(fn):
     return kernel
 
 
+@kernel_factory
 def _ternary_kernel(fn):
     @cuda.jit
     def kernel(out, a, b, c, geometry):
@@ -45,7 +52,38 @@ def _ternary_kernel(fn):
     return kernel
 
 
+@kernel_factory
+def _contiguous_unary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a):
+        step_a = 1 if a.size > 1 else 0
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a])
+    return kernel
+
+
+@kernel_factory
+def _contiguous_binary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a, b):
+        step_a, step_b = (1 if a.size > 1 else 0), (1 if b.size > 1 else 0)
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a], b[i * step_b])
+    return kernel
+
+
+@kernel_factory
+def _contiguous_ternary_kernel(fn):
+    @cuda.jit
+    def kernel(out, a, b, c):
+        step_a, step_b, step_c = (1 if a.size > 1 else 0), (1 if b.size > 1 else 0), (1 if c.size > 1 else 0)
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i * step_a], b[i * step_b], c[i * step_c])
+    return kernel
+
+
 _KERNELS = {1: _unary_kernel, 2: _binary_kernel, 3: _ternary_kernel}
+_CONTIGUOUS_KERNELS = {1: _contiguous_unary_kernel, 2: _contiguous_binary_kernel, 3: _contiguous_ternary_kernel}
 
 
 def promoted_dtype(operands):
@@ -72,19 +110,27 @@ def where_dtype(operands):
     return promoted_dtype(operands[1:])
 
 
+@functools.lru_cache(maxsize=1024)
+def _scalar_constant(dtype, raw):
+    """A 1-element device array holding the value whose bytes are `raw`: copied to the device once per
+    value (keyed by bytes, so -0.0 and 0.0, or two NaNs, are told apart correctly), never written."""
+    return cuda.to_device(np.frombuffer(raw, dtype=np.dtype(dtype)).copy())
+
+
 def _as_device_operand(x, dtype, name):
-    """A device array as it is, a Python scalar as a 1-element device array of `dtype`."""
+    """A device array as it is, a Python scalar as a cached 1-element device array of `dtype`."""
     if cuda.devicearray.is_cuda_ndarray(x):
         check_device_array(x, name)
         return x.reshape(x.size), tuple(x.shape)
     if isinstance(x, (bool, int, float, np.generic)):
-        return cuda.to_device(np.array([x], dtype=dtype)), ()
+        value = np.array([x], dtype=dtype)
+        return _scalar_constant(value.dtype.str, value.tobytes()), ()
     raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
 
 
 def elementwise(fn, arity, name, result=promoted_dtype):
     """Launcher for out = fn(*operands) with broadcasting; `result(operands)` picks out's dtype."""
-    kernel = _KERNELS[arity](fn)
+    kernel, contiguous_kernel = _KERNELS[arity](fn), _CONTIGUOUS_KERNELS[arity](fn)
 
     def launch(*operands, out=None):
         if len(operands) != arity:
@@ -101,8 +147,11 @@ def elementwise(fn, arity, name, result=promoted_dtype):
             check_out(out, shape, out.dtype)
         if out.size == 0:
             return out
-        geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
         blocks, threads = grid_1d(out.size)
+        if all(s == shape or x.size == 1 for s, x in zip(shapes, flat)):
+            contiguous_kernel[blocks, threads](out.reshape(out.size), *flat)
+            return out
+        geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
         kernel[blocks, threads](out.reshape(out.size), *flat, geometry)
         return out
 
@@ -209,6 +258,18 @@ def _relu(x):
 
 
 @cuda.jit(device=True)
+def _relu_backward(g, x):
+    """g [x > 0], NaN in g kept."""
+    return g if x > 0 else g * 0
+
+
+@cuda.jit(device=True)
+def _tanh_backward(g, z):
+    """g (1 - z^2) for z = tanh x."""
+    return g * (1 - z * z)
+
+
+@cuda.jit(device=True)
 def _erf(x):
     return math.erf(x)
 
@@ -281,6 +342,8 @@ cos = elementwise(_cos, 1, "cos", floating_dtype)
 tanh = elementwise(_tanh, 1, "tanh", floating_dtype)
 sigmoid = elementwise(_sigmoid, 1, "sigmoid", floating_dtype)
 relu = elementwise(_relu, 1, "relu")
+relu_backward = elementwise(_relu_backward, 2, "relu_backward")
+tanh_backward = elementwise(_tanh_backward, 2, "tanh_backward")
 erf = elementwise(_erf, 1, "erf", floating_dtype)
 sign = elementwise(_sign, 1, "sign")
 where = elementwise(_where, 3, "where", where_dtype)

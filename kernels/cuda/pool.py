@@ -14,7 +14,7 @@ from kernels.cuda.elementwise import divide
 from kernels.cuda.launch import check_device_array, grid_1d, zeros
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax):
     """y[p, oh, ow] = max of the window, argmax its index ih W + iw (first maximum; a NaN wins).
 
@@ -40,7 +40,7 @@ def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax):
         argmax[p, oh, ow] = best_index
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _max_pool_backward_kernel(dy, argmax, dx):
     """dx[p].flat[argmax[p, o]] += dy[p, o] (atomic: overlapping windows may pick one input).
 
@@ -71,7 +71,7 @@ def _avg_divisor(rows, cols, padded_area, count_include_pad, divisor_override):
     return rows * cols
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _avg_pool_kernel(x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, y):
     """y[p, oh, ow] = sum of the clipped window / divisor; 0 for a window wholly in the padding.
 
@@ -93,7 +93,7 @@ def _avg_pool_kernel(x, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_overr
         y[p, oh, ow] = total
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _avg_pool_backward_kernel(dy, kh, kw, sh, sw, ph, pw, count_include_pad, divisor_override, dx):
     """dx[p, ih, iw] = sum over the windows holding (ih, iw) of dy / divisor (a gather).
 
@@ -114,7 +114,7 @@ def _avg_pool_backward_kernel(dy, kh, kw, sh, sw, ph, pw, count_include_pad, div
         dx[p, ih, iw] = total
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _spread_kernel(dy, area, dx):
     """dx[q, k] = dy[q] / area for the H W positions k of plane q."""
     for e in range(cuda.grid(1), dx.size, cuda.gridsize(1)):

@@ -15,6 +15,7 @@ from numba import cuda
 from kernels.cpu.random import (MASK32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, SHIFT8,
                                 SHIFT32, TWO_TO_MINUS_24, counters_needed)
 from kernels.cuda.launch import grid_1d
+from kernels.cuda.recipes import kernel_factory
 
 ZERO, ONE = np.uint64(0), np.uint64(1)
 TWO_PI = 2.0 * math.pi
@@ -61,6 +62,7 @@ def _keep_words(w0, w1, w2, w3, p):
             np.float32(u3) >= p)
 
 
+@kernel_factory
 def _stream_kernel(transform):
     """Kernel filling out (flat) with transform(philox block words, parameter), 4 per block."""
     @cuda.jit

@@ -19,6 +19,7 @@ from numba import cuda, from_dtype, int64
 from kernels.cuda.elementwise import _add as _sum, _maximum as _max, _minimum as _min
 from kernels.cuda.launch import (MAX_THREADS, check_device_array, check_out, grid_1d,
                                  int64_constant, reduction_threads)
+from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import coalesce, contiguous_strides, strided_offset
 
 SHORT_REDUCTION = 16
@@ -36,6 +37,7 @@ def _argmax_beats(v, i, w, j):
     return w > v or (w == v and j < i)
 
 
+@kernel_factory
 def _block_kernel(combine, identity):
     dtype = from_dtype(identity.dtype)
 
@@ -60,6 +62,7 @@ def _block_kernel(combine, identity):
     return kernel
 
 
+@kernel_factory
 def _thread_kernel(combine, identity):
     @cuda.jit
     def kernel(out, x, kept, reduced, n_reduced):
@@ -72,6 +75,7 @@ def _thread_kernel(combine, identity):
     return kernel
 
 
+@kernel_factory
 def _argmax_block_kernel(lowest):
     dtype = from_dtype(lowest.dtype)
 
@@ -100,6 +104,7 @@ def _argmax_block_kernel(lowest):
     return kernel
 
 
+@kernel_factory
 def _argmax_thread_kernel(lowest):
     @cuda.jit
     def kernel(out, x, kept, reduced, n_reduced):

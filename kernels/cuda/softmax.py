@@ -13,7 +13,7 @@ from numba import cuda, float64
 from kernels.cuda.launch import check_device_array, grid_1d
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _forward_kernel(logits, labels, label_smoothing, losses, probs):
     """losses[n] = logsumexp(z) - (1 - e) z[label] - e mean(z); probs[n] = softmax(z)."""
     classes = logits.shape[1]
@@ -34,7 +34,7 @@ def _forward_kernel(logits, labels, label_smoothing, losses, probs):
                        - label_smoothing * logit_sum / classes)
 
 
-@cuda.jit
+@cuda.jit(cache=True)
 def _backward_kernel(probs, labels, dlosses, label_smoothing, dlogits):
     """dlogits[n, k] = dlosses[n] (probs[n, k] - e / K - (1 - e) [k == label_n])."""
     classes = probs.shape[1]

@@ -61,13 +61,28 @@ def relu(x):
     return np.maximum(x, 0)
 
 
+def relu_backward(g, x):
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together"""
+    return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+
+
+def tanh_backward(g, z):
+    """g · (1 - z²) for z = tanh x (the fused reverse rule of tanh)"""
+    return g * (1 - z * z)
+
+
 def erf(x):
     from kernels.cpu.elementwise import erf as erf_kernel
     return erf_kernel(x)
 
 
 # ---- reductions, matmul, shape moves ----------------------------------------------------------
-sum, max, argmax, matmul = np.sum, np.max, np.argmax, np.matmul
+sum, max, argmax = np.sum, np.max, np.argmax
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy)."""
+    return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a, np.swapaxes(b, -1, -2) if transpose_b else b)
 reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate
 
 
@@ -112,7 +127,7 @@ KERNELS = {
     "conv": ("im2col", "col2im", "conv2d_forward", "conv2d_backward", "conv_output_size"),
     "pool": ("max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
              "pool_output_size", "global_avg_pool2d", "global_avg_pool2d_backward"),
-    "batchnorm": ("batch_norm_stats", "batch_norm_forward", "batch_norm_backward"),
+    "batchnorm": ("batch_norm_stats", "batch_norm_forward", "batch_norm_backward", "batch_norm_training"),
     "softmax": ("softmax_cross_entropy_forward", "softmax_cross_entropy_backward"),
     "optim": ("sgd_update", "adam_update"),
 }

@@ -11,10 +11,12 @@ import numpy as np
 from numba import config, cuda
 
 from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
+from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  (CUDA only: one launch per step)
 
 from .cpu import lazy_kernels
 
 name = "cuda"
+config.CUDA_LOW_OCCUPANCY_WARNINGS = 0  # a small batch is a small grid, not a mistake worth a warning per launch
 SIMULATED = bool(config.ENABLE_CUDASIM)
 ndarray = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
 
@@ -163,7 +165,7 @@ greater, greater_equal, less, less_equal, equal, not_equal = map(_on_device, (
     ew.greater, ew.greater_equal, ew.less, ew.less_equal, ew.equal, ew.not_equal))
 divide, exp, log, log1p, sqrt = map(_on_floats, (ew.divide, ew.exp, ew.log, ew.log1p, ew.sqrt))
 sin, cos, tanh, sigmoid, erf = map(_on_floats, (ew.sin, ew.cos, ew.tanh, ew.sigmoid, ew.erf))
-relu = _on_device(ew.relu)
+relu, relu_backward, tanh_backward = map(_on_device, (ew.relu, ew.relu_backward, ew.tanh_backward))
 bitwise_and, bitwise_or, invert = map(_on_device, (bw.bitwise_and, bw.bitwise_or, bw.invert))
 
 
@@ -180,26 +182,29 @@ def argmax(a, axis=None, keepdims=False):
     return rd.argmax(a, axis, keepdims)
 
 
-SMALL_TILE = (16, 16, 8, 2, 2)  # for C with fewer than 64 rows or columns, where most of a 64×64 tile would idle
-
-
-def matmul(a, b):
-    """np.matmul: a 1-D left operand is a row, a 1-D right operand a column; batch axes broadcast."""
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """np.matmul of op(a) and op(b), op swapping the last two axes where asked (the GEMM reads the
+    operand transposed: no copy); a 1-D left operand is a row, a 1-D right operand a column; batch
+    axes broadcast."""
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if (transpose_a and a.ndim < 2) or (transpose_b and b.ndim < 2):
+        raise ValueError(f"matmul: a transposed operand needs 2 dimensions, got shapes {a.shape} and {b.shape}")
     a2 = reshape(a, (1, a.shape[0])) if a.ndim == 1 else a
     b2 = reshape(b, (b.shape[0], 1)) if b.ndim == 1 else b
-    (m, k), (k_b, n) = a2.shape[-2:], b2.shape[-2:]
+    m, k = a2.shape[-2:][::-1] if transpose_a else a2.shape[-2:]
+    k_b, n = b2.shape[-2:][::-1] if transpose_b else b2.shape[-2:]
     if k != k_b:
-        raise ValueError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} do not multiply ({k} != {k_b})")
+        raise ValueError(f"matmul: shapes {tuple(a.shape)}{'ᵀ' * transpose_a} and "
+                         f"{tuple(b.shape)}{'ᵀ' * transpose_b} do not multiply ({k} != {k_b})")
     batch = tuple(np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2]))
     dtype = np.result_type(a.dtype, b.dtype)
     a2, b2 = astype(a2, dtype), astype(b2, dtype)
-    tile = gemm.DEFAULT_TILE if builtins.min(m, n) >= 64 else SMALL_TILE
-    if b2.ndim == 2:
-        out = gemm.gemm(reshape(broadcast_to(a2, batch + (m, k)), (-1, k)), b2, tile=tile)
+    if b2.ndim == 2 and not transpose_a:  # the batch folds into the rows of one GEMM
+        rows = reshape(broadcast_to(a2, batch + (m, k)), (-1, k))
+        out = gemm.matmul(rows, b2, transpose_b=transpose_b)
     else:
-        out = gemm.gemm(_batched(a2, batch), _batched(b2, batch), tile=tile)
+        out = gemm.matmul(_batched(a2, batch), _batched(b2, batch), transpose_a, transpose_b)
     shape = batch + (m, n)
     if a.ndim == 1:
         shape = shape[:-2] + shape[-1:]

@@ -50,5 +50,15 @@ def relu(x):
     return x if x > 0 else 0.0
 
 
+def relu_backward(g, x):
+    """g · [x > 0]"""
+    return g if x > 0 else g * 0.0
+
+
+def tanh_backward(g, z):
+    """g · (1 - z²) for z = tanh x"""
+    return g * (1 - z * z)
+
+
 def maximum(x, y):
     return x if x >= y else y

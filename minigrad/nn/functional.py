@@ -5,6 +5,7 @@ import numpy as np
 
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d
+from ..ops.linalg import matmul
 from ..ops.nn import SoftmaxCrossEntropy
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
@@ -118,7 +119,7 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} and weight of shape {weight.shape} do not fit; "
                          "expected input (..., in) and weight (out, in)")
-    y = x.matmul(weight.T)
+    y = matmul(x, weight, transpose_y=True)
     return y if bias is None else y + bias
 
 
@@ -246,18 +247,29 @@ def _update_running(running, value, momentum):
         running.mul_(1 - momentum).add_(value, alpha=momentum)
 
 
-def _normalize_batch(x, weight, bias, eps):
+def _running_pair(running_mean, running_var, c, x):
+    """Both running statistics, a scratch buffer standing in for the one not given (its update is dropped)."""
+    return (zeros(c, dtype=x.dtype, device=x.device) if running_mean is None else running_mean,
+            ones(c, dtype=x.dtype, device=x.device) if running_var is None else running_var)
+
+
+def _normalize_batch(x, weight, bias, eps, running_mean=None, running_var=None, momentum=0.0):
     """The BatchNorm op with the batch's own statistics, channels on axis 1 of x (at least 2-d).
 
-    Returns (y, mean, biased variance) with the statistics as (C,) constants.
+    One fused kernel call computes the statistics, y and (if given) the running-statistics update
+    r ← (1 - momentum) r + momentum · s (variance unbiased). Returns (y, mean, biased variance) with the
+    statistics as (C,) constants.
     """
-    c, xp = x.shape[1], x.backend
+    c = x.shape[1]
     flat = x.reshape(x.shape[0], c, -1)  # one layout (N, C, M) for the kernels
-    mean, var = xp.batch_norm_stats(flat.data)
-    invstd = xp.divide(1.0, xp.sqrt(xp.add(var, eps)))
     weight = ones(c, dtype=x.dtype, device=x.device) if weight is None else weight
     bias = zeros(c, dtype=x.dtype, device=x.device) if bias is None else bias
-    y = BatchNorm.apply(flat, weight, bias, mean=mean, invstd=invstd, eps=eps).reshape(x.shape)
+    running = [None if r is None else r.data for r in (running_mean, running_var)]
+    y, mean, var, invstd = x.backend.batch_norm_training(flat.data, weight.data, bias.data, *running, momentum, eps)
+    for r in (running_mean, running_var):
+        if r is not None:
+            r._bump()
+    y = BatchNorm.apply(flat, weight, bias, mean=mean, invstd=invstd, eps=eps, output=y).reshape(x.shape)
     return y, x._new(mean), x._new(var)
 
 
@@ -292,11 +304,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     m = x.size // c
     if m < 2:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {x.shape}")
-    y, mean, var = _normalize_batch(x, weight, bias, eps)
-    if running_mean is not None:
-        _update_running(running_mean, mean, momentum)
-    if running_var is not None:
-        _update_running(running_var, var * (m / (m - 1)), momentum)
+    if (running_mean is None) != (running_var is None):
+        running_mean, running_var = _running_pair(running_mean, running_var, c, x)
+    y, _, _ = _normalize_batch(x, weight, bias, eps, running_mean, running_var, momentum)
     return y
 
 

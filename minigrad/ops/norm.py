@@ -22,13 +22,20 @@ class BatchNorm(Op):
     reverse: dx = w/√(σ²+ε) · (g - mean(g) - x̂ · mean(g x̂)), dw = Σ g x̂, db = Σ g
     forward: dy = w · dx̂ + dw · x̂ + db,  dx̂ = (dx - mean(dx) - x̂ · mean(dx x̂)) / √(σ²+ε)
 
-    First-order reverse mode runs the fused ``batch_norm_backward`` kernel. The forward rule, and the
+    ``output``, when given, is y already computed by the fused ``batch_norm_training`` kernel (with μ and
+    σ² in the same pass); forward hands it over. First-order reverse mode runs the fused
+    ``batch_norm_backward`` kernel. The forward rule, and the
     reverse rule when its result is itself recorded (``create_graph``), run as Tensor ops; while grad
     mode is on they recompute μ and σ² from x, so derivatives of any order are exact.
     """
     symbol = "batchnorm({0})"
 
+    output = None
+
     def forward(self, x, w, b):
+        if self.output is not None:
+            y, self.output = self.output, None
+            return y
         return self.xp.batch_norm_forward(x, self.mean, self.invstd, w, b)
 
     def _normalized(self):

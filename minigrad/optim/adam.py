@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, zeros_like_param
+from .optimizer import Optimizer, partition, zeros_like_param
 
 
 class Adam(Optimizer):
@@ -34,7 +34,9 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: decoupled_weight_decay is {self.decoupled_weight_decay} for {name}; "
                              f"use {'AdamW' if group['decoupled_weight_decay'] else 'Adam'} for the other")
 
-    def update(self, param, grad, state, group):
+    @staticmethod
+    def _advance(param, state, group):
+        """Create the state on the first step; count the step."""
         if not state:
             state["step"] = 0
             state["exp_avg"] = zeros_like_param(param)
@@ -42,12 +44,29 @@ class Adam(Optimizer):
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_like_param(param)
         state["step"] += 1
+
+    def update(self, param, grad, state, group):
+        self._advance(param, state, group)
         vmax = state.get("max_exp_avg_sq")
         beta1, beta2 = group["betas"]
         param.backend.adam_update(param.data, grad.data, state["exp_avg"].data, state["exp_avg_sq"].data,
                                   None if vmax is None else vmax.data, group["lr"], beta1, beta2, group["eps"],
                                   group["weight_decay"], state["step"], group["amsgrad"],
                                   self.decoupled_weight_decay)
+
+    def update_many(self, params, states, group):
+        for p, state in zip(params, states):
+            self._advance(p, state, group)
+        parts = partition(params, states, lambda p, state: (p.dtype, state["step"], "max_exp_avg_sq" in state))
+        beta1, beta2 = group["betas"]
+        for (_, step, has_max), (same, same_states) in parts.items():
+            def states_of(name):
+                return [s[name].data for s in same_states]
+            same[0].backend.adam_update_many([p.data for p in same], [p.grad.data for p in same],
+                                             states_of("exp_avg"), states_of("exp_avg_sq"),
+                                             states_of("max_exp_avg_sq") if has_max else None, group["lr"], beta1,
+                                             beta2, group["eps"], group["weight_decay"], step, group["amsgrad"],
+                                             self.decoupled_weight_decay)
 
 
 class AdamW(Adam):

@@ -69,15 +69,25 @@ class Optimizer:
                 loss = closure()
         with no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
+                with_grad = [p for p in group["params"] if p.grad is not None]
+                on_gpu = [p for p in with_grad if p.device == "cuda"]
+                for p in with_grad:
+                    if p.device != "cuda":
                         self.update(p, p.grad, self.state.setdefault(p, {}), group)
-                        p._bump()
+                if on_gpu:
+                    self.update_many(on_gpu, [self.state.setdefault(p, {}) for p in on_gpu], group)
+                for p in with_grad:
+                    p._bump()
         return loss
 
     def update(self, param: Tensor, grad: Tensor, state: dict, group: dict):
         """Update one parameter in place from its gradient (each optimizer's formula)."""
         raise NotImplementedError
+
+    def update_many(self, params: list, states: list, group: dict):
+        """Update the CUDA parameters of one group (SGD and Adam: in one multi-tensor launch)."""
+        for p, state in zip(params, states):
+            self.update(p, p.grad, state, group)
 
     # ---- saving and loading ------------------------------------------------------------------
     def _all_params(self):
@@ -241,6 +251,16 @@ def _state_value(value, param: Tensor):
     if isinstance(value, np.ndarray):
         return tensor(np.array(value, dtype=param.dtype), device=param.device)
     return value
+
+
+def partition(params: list, states: list, key) -> dict:
+    """{key(param, state): (params, states)}: the parameters that one multi-tensor launch can update together."""
+    parts: dict = {}
+    for p, state in zip(params, states):
+        same = parts.setdefault(key(p, state), ([], []))
+        same[0].append(p)
+        same[1].append(state)
+    return parts
 
 
 def zeros_like_param(p: Tensor) -> Tensor:

@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, zeros_like_param
+from .optimizer import Optimizer, partition, zeros_like_param
 
 
 class SGD(Optimizer):
@@ -30,3 +30,16 @@ class SGD(Optimizer):
         param.backend.sgd_update(param.data, grad.data, None if buf is None else buf.data, group["lr"],
                                  group["momentum"], group["dampening"], group["weight_decay"], group["nesterov"],
                                  first_step)
+
+    def update_many(self, params, states, group):
+        first_steps = [state.get("momentum_buffer") is None and group["momentum"] != 0 for state in states]
+        for p, state, first_step in zip(params, states, first_steps):
+            if first_step:
+                state["momentum_buffer"] = zeros_like_param(p)
+        steps = dict(zip(map(id, states), first_steps))
+        parts = partition(params, states, lambda p, state: (p.dtype, steps[id(state)]))
+        for (_, first_step), (same, same_states) in parts.items():
+            bufs = None if group["momentum"] == 0 else [s["momentum_buffer"].data for s in same_states]
+            same[0].backend.sgd_update_many([p.data for p in same], [p.grad.data for p in same], bufs, group["lr"],
+                                            group["momentum"], group["dampening"], group["weight_decay"],
+                                            group["nesterov"], first_step)

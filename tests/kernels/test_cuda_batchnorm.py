@@ -68,3 +68,52 @@ def test_errors_name_the_problem():
 @pytest.mark.parametrize("shape", [(64, 64, 32, 32), (256, 512), (8, 512, 4, 4)], ids=str)
 def test_batch_norm_full_size_on_gpu(shape, rng):
     _compare(rng, shape, 1e-4)
+
+
+def _training_case(rng, shape, affine, running, dtype=np.float32):
+    x = (rng.standard_normal(shape) * 2 + 100).astype(dtype)
+    channels = shape[1]
+    weight, bias = ((rng.standard_normal(channels).astype(dtype) for _ in range(2)) if affine else (None, None))
+    stats = (rng.random(channels).astype(dtype), (rng.random(channels) + 0.5).astype(dtype)) if running else (None, None)
+    return x, weight, bias, stats
+
+
+@pytest.mark.parametrize("shape, affine, running", [
+    ((5, 3), True, True), ((4, 3, 7), False, False), ((2, 3, 4, 5), True, False),
+    ((2, 1, 4100), False, True),  # 3 chunks per channel
+], ids=str)
+def test_batch_norm_training_matches_the_cpu_twin(shape, affine, running, rng):
+    x, weight, bias, (running_mean, running_var) = _training_case(rng, shape, affine, running)
+    d = lambda a: None if a is None else cuda.to_device(a)  # noqa: E731
+    gpu_running = d(running_mean), d(running_var)
+    got = gpu.batch_norm_training(d(x), d(weight), d(bias), *gpu_running, 0.3, 1e-5)
+    cpu_running = (None, None) if not running else (running_mean.copy(), running_var.copy())
+    want = cpu.batch_norm_training(x, weight, bias, *cpu_running, 0.3, 1e-5)
+    _check(got, want, 1e-5)
+    if running:
+        _check(gpu_running, cpu_running, 1e-5)
+        assert not np.allclose(cpu_running[0], running_mean)  # the update happened
+
+
+def test_batch_norm_training_is_two_launches_and_rejects_half_given_pairs(monkeypatch):
+    launches = []
+    configure = type(gpu._finish_kernel).__getitem__
+    monkeypatch.setattr(type(gpu._finish_kernel), "__getitem__",
+                        lambda kernel, config: launches.append(kernel) or configure(kernel, config))
+    x = cuda.to_device(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    w = cuda.to_device(np.ones(3, np.float32))
+    gpu.batch_norm_training(x, w, w, None, None, 0.1, 1e-5)
+    assert launches == [gpu._partial_sums_kernel, gpu._finish_kernel]
+    with pytest.raises(ValueError, match="weight and bias both or neither"):
+        gpu.batch_norm_training(x, w, None, None, None, 0.1, 1e-5)
+    with pytest.raises(ValueError, match="no values per channel"):
+        gpu.batch_norm_training(cuda.to_device(np.ones((0, 3), np.float32)), None, None, None, None, 0.1, 1e-5)
+
+
+@pytest.mark.parametrize("one_launch_channels", [1, gpu.ONE_LAUNCH_CHANNELS], ids=["one-launch", "channel-x-chunk"])
+def test_batch_norm_backward_over_several_chunks_matches_the_cpu_twin(one_launch_channels, rng, monkeypatch):
+    monkeypatch.setattr(gpu, "ONE_LAUNCH_CHANNELS", one_launch_channels)
+    x, mean, _, invstd, weight, _, dy = _case(rng, (2, 1, 4100))  # 3 chunks of the channel
+    d = cuda.to_device
+    _check(gpu.batch_norm_backward(d(dy), d(x), d(mean), d(invstd), d(weight)),
+           cpu.batch_norm_backward(dy, x, mean, invstd, weight), 1e-5)

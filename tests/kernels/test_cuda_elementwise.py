@@ -7,6 +7,7 @@ from numba import cuda
 
 from kernels.cpu.elementwise import erf as cpu_erf
 from kernels.cuda import elementwise as ew
+from minigrad.backend import cpu as cpu_backend
 
 pytestmark = pytest.mark.needs_cuda
 
@@ -32,7 +33,8 @@ UNARY = [
     ("sign", np.sign, _normal), ("copy", np.copy, _normal),
 ]
 BINARY = [("add", np.add), ("subtract", np.subtract), ("multiply", np.multiply),
-          ("divide", np.divide), ("maximum", np.maximum), ("minimum", np.minimum)]
+          ("divide", np.divide), ("maximum", np.maximum), ("minimum", np.minimum),
+          ("relu_backward", cpu_backend.relu_backward), ("tanh_backward", cpu_backend.tanh_backward)]
 COMPARISONS = [("greater", np.greater), ("greater_equal", np.greater_equal), ("less", np.less),
                ("less_equal", np.less_equal), ("equal", np.equal), ("not_equal", np.not_equal)]
 BROADCAST_SHAPES = [((3, 4), (3, 4)), ((2, 1, 5), (4, 1)), ((6,), ()), ((5,), (3, 1)),
@@ -163,3 +165,41 @@ def test_binary_full_size_on_gpu(op, twin, rng):
     got, want = _run(op, a, b), twin(a, b)
     assert got.dtype == want.dtype
     np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shapes, contiguous", [(((3, 4), (3, 4)), True), (((3, 4), ()), True), (((3, 4), (1,)), True),
+                                                (((3, 4), (4,)), False)], ids=str)
+def test_same_shape_or_single_value_operands_take_the_contiguous_kernel(shapes, contiguous, rng, monkeypatch):
+    launched = []
+    configure = type(ew._contiguous_binary_kernel(ew._add)).__getitem__
+    monkeypatch.setattr(type(ew._contiguous_binary_kernel(ew._add)), "__getitem__",
+                        lambda kernel, config: launched.append(kernel) or configure(kernel, config))
+    a, b = (_normal(rng, s, np.float32) for s in shapes)
+    _check(_run("add", a, b), a + b, np.float32)
+    assert (launched == [ew._contiguous_binary_kernel(ew._add)]) == contiguous
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf · 0 on the simulator, as on the CPU
+def test_relu_backward_passes_nan_gradients_and_zeroes_the_rest():
+    g = np.array([np.nan, np.inf, 2.0, 3.0], np.float32)
+    x = np.array([-1.0, -1.0, np.nan, 1.0], np.float32)
+    with np.errstate(invalid="ignore"):  # inf · 0
+        want = g * (x > 0).astype(np.float32)  # the composite rule g · [x > 0]
+        np.testing.assert_array_equal(cpu_backend.relu_backward(g, x), want)
+    np.testing.assert_array_equal(_run("relu_backward", g, x), want)
+
+
+def test_python_scalars_reach_the_device_once_per_value(rng, monkeypatch):
+    copies = []
+    to_device = cuda.to_device
+    monkeypatch.setattr(cuda, "to_device", lambda a, *args, **kw: copies.append(a.copy()) or to_device(a, *args, **kw))
+    ew._scalar_constant.cache_clear()
+    x = cuda.to_device(_normal(rng, (2, 3), np.float32))
+    copies.clear()
+    for _ in range(3):
+        ew.multiply(x, 0.25)
+    assert len(copies) == 1
+    ew.multiply(x, 0.0)
+    got_negative_zero = ew.multiply(x, -0.0).copy_to_host()  # -0.0 == 0.0, but is another constant
+    np.testing.assert_array_equal(np.signbit(got_negative_zero), np.signbit(x.copy_to_host() * np.float32(-0.0)))
+    assert len(copies) == 3

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numba import cuda
 
-from kernels.cuda.gemm import DEFAULT_TILE, gemm, matmul
+from kernels.cuda.gemm import DEFAULT_TILE, choose_tile, gemm, matmul
 
 pytestmark = pytest.mark.needs_cuda
 
@@ -53,6 +53,30 @@ def test_default_tile_with_edges(rng):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("m, k, n, trans_a, trans_b", [(6, 25, 40, False, False), (40, 9, 3, True, True),
+                                                    (20, 17, 33, False, True)], ids=str)
+def test_shape_chosen_tiles_match_numpy(m, k, n, trans_a, trans_b, rng):
+    """The tiles choose_tile gives thin layers (16 or 32 wide: LeNet's 6 and 16 channels, ResNet's 4x4 maps)."""
+    got, want = _run(rng, m, k, n, 2, None, trans_a, trans_b, 1.0, 0.0, choose_tile(m, n))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_reduce_batch_sums_the_products_over_the_batch(beta, rng):
+    """conv2d's weight gradient: C = sum_z A_z @ B_z^T + beta C in one GEMM."""
+    a, b = rng.standard_normal((3, 5, 7)), rng.standard_normal((3, 4, 7))
+    c = rng.standard_normal((5, 4))
+    got = gemm(cuda.to_device(a), cuda.to_device(b), cuda.to_device(c), trans_b=True, beta=beta,
+               tile=SMALL_TILE, reduce_batch=True).copy_to_host()
+    np.testing.assert_allclose(got, np.einsum("zmk,znk->mn", a, b) + beta * c, rtol=1e-12, atol=1e-12)
+
+
+def test_choose_tile_covers_the_shape_with_the_smallest_side():
+    assert choose_tile(6, 784) == (16, 128, 8, 2, 8)
+    assert choose_tile(64, 16) == (64, 16, 8, 4, 2)
+    assert choose_tile(512, 512, np.float64) == (64, 64, 8, 4, 4)  # float64 stays at 4x4 per thread
+
+
 def test_beta_zero_ignores_garbage_in_c(rng):
     a, b = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal((3, 4)).astype(np.float32)
     c = cuda.to_device(np.full((5, 4), np.nan, np.float32))
@@ -89,4 +113,13 @@ def test_errors_name_the_problem():
                          ids=["NN", "TN", "NT", "TT"])
 def test_gemm_full_size_on_gpu(m, k, n, batch_a, batch_b, trans_a, trans_b, rng):
     got, want = _run(rng, m, k, n, batch_a, batch_b, trans_a, trans_b, 1.0, 0.5, DEFAULT_TILE)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("m, k, n, batch_a, batch_b", [(1000, 777, 1031, None, None), (64, 576, 1024, None, 64)],
+                         ids=str)
+def test_default_path_matches_the_numba_twin_on_gpu(m, k, n, batch_a, batch_b, rng):
+    """tile=None: cuBLAS where nvmath-python is installed (else the shape-chosen numba tile)."""
+    got, want = _run(rng, m, k, n, batch_a, batch_b, False, True, 1.0, 0.5, None)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)

@@ -100,13 +100,71 @@ def test_bad_state_is_rejected_before_any_update():
     p = cuda.to_device(np.ones(4, np.float32))
     with pytest.raises(ValueError, match="buf"):
         gpu.sgd_update(p, cuda.to_device(np.ones(4, np.float32)), None, 0.1, 0.9, 0, 0, False, True)
-    with pytest.raises(ValueError, match="grad has shape"):
+    with pytest.raises(ValueError, match=r"grads\[0\] has shape"):
         gpu.adam_update(p, cuda.to_device(np.ones(5, np.float32)), p, p, None, 0.1, 0.9, 0.99,
                         1e-8, 0, 1, False, False)
     with pytest.raises(ValueError, match="step counts from 1"):
         cpu.adam_update(*(np.ones(4, np.float32) for _ in range(5)), 0.1, 0.9, 0.99, 1e-8, 0, 0,
                         False, False)
     np.testing.assert_array_equal(p.copy_to_host(), np.ones(4, np.float32))
+
+
+SIZES = [75, 1, 300, 0, 7]  # parameters of different sizes (an empty one too) in one update
+
+
+def _many(rng, shapes, count):
+    return [[rng.standard_normal(n).astype(np.float32) for n in shapes] for _ in range(count)]
+
+
+def _device(arrays):
+    return [cuda.to_device(a) for a in arrays]
+
+
+@pytest.mark.parametrize("per_launch_bytes", [gpu.PARAM_SPACE_BYTES, 2 * 3 * gpu.ARRAY_ARG_BYTES],
+                         ids=["one-launch", "two-per-launch"])
+@pytest.mark.parametrize("config", SGD[1:], ids=str)
+def test_multi_tensor_sgd_matches_the_cpu_twin_per_tensor(config, per_launch_bytes, rng, monkeypatch):
+    monkeypatch.setattr(gpu, "PARAM_SPACE_BYTES", per_launch_bytes)
+    params, *grads = _many(rng, SIZES, 3)
+    bufs = [np.zeros_like(p) for p in params]
+    d_params, d_bufs = _device(params), _device(bufs)
+    for k, g in enumerate(grads):
+        gpu.sgd_update_many(d_params, _device(g), d_bufs, 0.1, config["momentum"], config["dampening"],
+                            config["weight_decay"], config["nesterov"], k == 0)
+        for p, g_p, b in zip(params, g, bufs):
+            cpu.sgd_update(p, g_p, b, 0.1, config["momentum"], config["dampening"], config["weight_decay"],
+                           config["nesterov"], k == 0)
+    for got, want in zip(d_params + d_bufs, params + bufs):
+        np.testing.assert_allclose(got.copy_to_host(), want, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("config", ADAM[1:], ids=str)
+def test_multi_tensor_adam_matches_the_cpu_twin_per_tensor(config, rng):
+    params, *grads = _many(rng, SIZES, 3)
+    state = [[np.zeros_like(p) for p in params] for _ in range(3)]
+    d_params, d_state = _device(params), [_device(s) for s in state]
+    for k, g in enumerate(grads):
+        gpu.adam_update_many(d_params, _device(g), *d_state, 1e-2, 0.9, 0.99, 1e-8, config["weight_decay"],
+                             k + 1, config["amsgrad"], config["decoupled"])
+        for p, g_p, m, v, vmax in zip(params, g, *state):
+            cpu.adam_update(p, g_p, m, v, vmax, 1e-2, 0.9, 0.99, 1e-8, config["weight_decay"], k + 1,
+                            config["amsgrad"], config["decoupled"])
+    for got, want in zip(d_params + sum(d_state, []), params + sum(state, [])):
+        np.testing.assert_allclose(got.copy_to_host(), want, rtol=1e-6, atol=1e-7)
+
+
+def test_multi_tensor_update_is_one_launch_and_checks_every_tensor(monkeypatch):
+    launches = []
+    configure = type(gpu._sgd_kernel).__getitem__
+    monkeypatch.setattr(type(gpu._sgd_kernel), "__getitem__",
+                        lambda kernel, config: launches.append(config) or configure(kernel, config))
+    params = [cuda.to_device(np.ones(n, np.float32)) for n in (3, 5, 2)]
+    gpu.sgd_update_many(params, params, None, 0.1, 0.0, 0.0, 0.0, False, False)
+    assert len(launches) == 1 and launches[0][0][1] == 3  # one launch, grid y = 3 tensors
+    with pytest.raises(ValueError, match=r"grads\[1\] has shape"):
+        gpu.sgd_update_many(params, [params[0], params[0], params[2]], None, 0.1, 0, 0, 0, False, False)
+    with pytest.raises(ValueError, match="bufs has 2 arrays for 3 parameters"):
+        gpu.sgd_update_many(params, params, params[:2], 0.1, 0.9, 0, 0, False, False)
 
 
 @pytest.mark.cuda

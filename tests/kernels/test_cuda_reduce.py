@@ -107,3 +107,11 @@ def test_reductions_full_size_on_gpu(op, twin, shape, axis, rng):
 def test_argmax_full_size_on_gpu(shape, axis, rng):
     x = rng.standard_normal(shape).astype(np.float32)
     np.testing.assert_array_equal(R.argmax(cuda.to_device(x), axis).copy_to_host(), np.argmax(x, axis))
+
+
+def test_float64_sums_keep_float64_after_float32_ones(rng):
+    """The kernel factories are keyed by argument type too: np.float32(0) == np.float64(0)."""
+    x = rng.standard_normal((3, 50))
+    R.reduce_sum(cuda.to_device(x.astype(np.float32)), 1)
+    got = R.reduce_sum(cuda.to_device(x), 1).copy_to_host()
+    np.testing.assert_allclose(got, x.sum(1), rtol=1e-13)

@@ -15,6 +15,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.nn.functional as F
+from minigrad.ops import linalg
 
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
@@ -161,6 +162,12 @@ CASES = [
     Case("matmul_mat_vec", lambda x, y: x @ y, lambda x, y: x @ y, (A, V)),
     Case("matmul_batched_vec", lambda x, y: x @ y, lambda x, y: x @ y, (B, V)),
     Case("matmul_vec_batched", lambda x, y: x @ y, lambda x, y: x @ y, ((3,), B)),
+    # ---- matmul with transposes passed as flags (what Linear and matmul's own rules use) ----
+    Case("matmul_transpose_x", lambda x, y: linalg.matmul(x, y, True, False), lambda x, y: x.mT @ y, ((4, 3), C)),
+    Case("matmul_transpose_y", lambda x, y: linalg.matmul(x, y, False, True), lambda x, y: x @ y.mT, (A, (5, 4))),
+    Case("matmul_transpose_both_batched", lambda x, y: linalg.matmul(x, y, True, True), lambda x, y: x.mT @ y.mT,
+         ((2, 4, 3), (5, 4))),
+    Case("matmul_vec_transpose_y", lambda x, y: linalg.matmul(x, y, False, True), lambda x, y: x @ y.mT, (V, (5, 4))),
     # ---- shape moves ----
     Case("reshape", lambda x: x.reshape(6, 4), lambda x: x.reshape(6, 4), (B,)),
     Case("reshape_infer", lambda x: x.reshape((-1, 3)), lambda x: x.reshape(-1, 3), (B,)),
