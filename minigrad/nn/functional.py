@@ -20,6 +20,40 @@ def gelu(x, approximate="none"): return x.gelu(approximate)
 def softplus(x, beta=1.0, threshold=20.0): return x.softplus(beta, threshold)
 def softmax(x, axis=-1): return x.softmax(axis)
 def log_softmax(x, axis=-1): return x.log_softmax(axis)
+def silu(x): return x.silu()
+def mish(x): return x.mish()
+def selu(x): return x.selu()
+def celu(x, alpha=1.0): return x.celu(alpha)
+def hardtanh(x, min_val=-1.0, max_val=1.0): return x.hardtanh(min_val, max_val)
+def relu6(x): return x.relu6()
+def hardsigmoid(x): return x.hardsigmoid()
+def hardswish(x): return x.hardswish()
+def logsigmoid(x): return x.logsigmoid()
+def softsign(x): return x.softsign()
+def softmin(x, axis=-1): return x.softmin(axis)
+
+
+def normalize(x, p=2.0, axis=1, eps=1e-12):
+    """x / max(‖x‖_p, eps) along ``axis`` (as torch's F.normalize; ‖x‖ < eps gets no gradient)."""
+    if p <= 0:
+        raise ValueError(f"normalize: p must be positive, got {p}")
+    powered = (x * x) if p == 2 else x.abs() ** p
+    norm = powered.sum(axis=axis, keepdims=True).clip(min=eps ** p) ** (1.0 / p)
+    return x / norm
+
+
+def one_hot(labels, num_classes=-1):
+    """(..., ) integer labels to (..., num_classes) int64 one-hot rows (num_classes=-1: max label + 1)."""
+    labels = labels if isinstance(labels, Tensor) else tensor(np.asarray(labels))
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {labels.dtype}")
+    host = labels.numpy()
+    if num_classes == -1:
+        num_classes = int(host.max()) + 1 if host.size else 0
+    if host.size and (host.min() < 0 or host.max() >= num_classes):
+        raise ValueError(f"one_hot: labels must lie in [0, {num_classes - 1}], got {host.min()}..{host.max()}")
+    classes = tensor(np.arange(num_classes), device=labels.device)
+    return (labels.unsqueeze(-1) == classes).long()
 
 
 def _reduce(loss, reduction):
