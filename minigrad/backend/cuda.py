@@ -286,18 +286,24 @@ import math  # noqa: E402
 
 
 @cuda.jit(device=True)
+def _signed(r, x):
+    """r as a float, and a zero result with x's sign (NumPy: ceil(-0.5) = -0.0)."""
+    return math.copysign(0.0, x) if r == 0 else float(r)
+
+
+@cuda.jit(device=True)
 def _floor(x):
-    return math.floor(x)
+    return _signed(math.floor(x), x)
 
 
 @cuda.jit(device=True)
 def _ceil(x):
-    return math.ceil(x)
+    return _signed(math.ceil(x), x)
 
 
 @cuda.jit(device=True)
 def _trunc(x):
-    return math.trunc(x)
+    return _signed(math.trunc(x), x)
 
 
 @cuda.jit(device=True)
@@ -308,7 +314,7 @@ def _rint(x):
     r = math.floor(x + 0.5)
     if r - x == 0.5 and math.fmod(r, 2.0) != 0.0:
         r -= 1.0
-    return r
+    return _signed(r, x)
 
 
 @cuda.jit(device=True)
@@ -356,9 +362,25 @@ def floor_divide(a, b):
     return astype(q, ew.promoted_dtype((a, b))) if _integral(a, b) else q
 
 
+@cuda.jit(device=True)
+def _float_remainder(a, b):
+    """fmod with the sign of b (NumPy's remainder, exact for any magnitude)."""
+    r = math.fmod(a, b)
+    if r == 0:
+        return math.copysign(0.0, b)
+    if (r < 0) != (b < 0):
+        r += b
+    return r
+
+
+_remainder_of_floats = _on_floats(ew.elementwise(_float_remainder, 2, "remainder", ew.floating_dtype))
+
+
 def remainder(a, b):
-    """a - ⌊a / b⌋·b: the sign of b (Python's %)."""
-    return subtract(a, multiply(floor_divide(a, b), b))
+    """The remainder with the sign of b (Python's %); on integers a - ⌊a / b⌋·b (exact below 2^53)."""
+    if _integral(a, b):
+        return subtract(a, multiply(floor_divide(a, b), b))
+    return _remainder_of_floats(a, b)
 
 
 def bitwise_xor(a, b):
