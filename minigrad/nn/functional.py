@@ -42,6 +42,46 @@ def normalize(x, p=2.0, axis=1, eps=1e-12):
     return x / norm
 
 
+def _pad_index(n, before, after, mode):
+    """Source positions along one axis of length n for ``before``/``after`` new elements in ``mode``."""
+    inner = np.arange(n)
+    if mode == "reflect":
+        if before >= n or after >= n:
+            raise ValueError(f"pad: reflect padding ({before}, {after}) must be smaller than the axis length {n}")
+        return np.concatenate([np.arange(before, 0, -1), inner, np.arange(n - 2, n - 2 - after, -1)])
+    if mode == "replicate":
+        return np.concatenate([np.zeros(before, int), inner, np.full(after, n - 1)])
+    if before > n or after > n:
+        raise ValueError(f"pad: circular padding ({before}, {after}) must not exceed the axis length {n}")
+    return np.arange(-before, n + after) % n
+
+
+def pad(x, pad, mode="constant", value=0.0):
+    """PyTorch's F.pad: ``pad`` = (left, right) for the last axis, then the one before, ...;
+    mode "constant" (with ``value``), "reflect", "replicate" or "circular"; negative amounts crop."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad: needs pairs for at most {x.ndim} axes, got {pad}")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    crop = tuple(slice(max(0, -b), n - max(0, -a)) for (b, a), n in zip(widths, x.shape))
+    if any(s.start > s.stop for s in crop):
+        raise ValueError(f"pad: cropping {pad} removes more than the whole of shape {x.shape}")
+    x = x[crop]
+    widths = [(max(0, b), max(0, a)) for b, a in widths]
+    if mode == "constant":
+        return x.pad(tuple(widths), value=value) if any(b or a for b, a in widths) else x
+    for axis, (b, a) in enumerate(widths):
+        if b or a:
+            index = [slice(None)] * x.ndim
+            index[axis] = _pad_index(x.shape[axis], b, a, mode)
+            x = x[tuple(index)]
+    return x
+
+
 def one_hot(labels, num_classes=-1):
     """(..., ) integer labels to (..., num_classes) int64 one-hot rows (num_classes=-1: max label + 1)."""
     labels = labels if isinstance(labels, Tensor) else tensor(np.asarray(labels))

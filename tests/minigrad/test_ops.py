@@ -376,6 +376,18 @@ VOCABULARY = [
          lambda x, y, z: torch.einsum("ij,jk,k->i", x, y, z), (A, C, (5,))),
     Case("one_hot", lambda x: F.one_hot(mg.tensor(LABELS), 6) * 1, lambda x: TF.one_hot(torch.tensor(LABELS), 6) * 1,
          (S,), differentiable=False),
+    Case("pad_reflect", lambda x: F.pad(x, (2, 1, 1, 2), mode="reflect"),
+         lambda x: TF.pad(x, (2, 1, 1, 2), mode="reflect"), ((1, 3, 4),)),
+    Case("pad_replicate", lambda x: F.pad(x, (3, 0, 0, 2), mode="replicate"),
+         lambda x: TF.pad(x, (3, 0, 0, 2), mode="replicate"), ((1, 3, 4),)),
+    Case("pad_circular", lambda x: F.pad(x, (1, 4, 2, 1), mode="circular"),
+         lambda x: TF.pad(x, (1, 4, 2, 1), mode="circular"), ((1, 1, 3, 4),)),
+    Case("pad_negative_crops", lambda x: F.pad(x, (-1, 2, 1, -2), value=0.5),
+         lambda x: TF.pad(x, (-1, 2, 1, -2), value=0.5), (B,)),
+    Case("pad_circular_negative", lambda x: F.pad(x, (-1, 2), mode="circular"),
+         lambda x: TF.pad(x, (-1, 2), mode="circular"), ((1, 2, 4),)),
+    Case("eye_linspace", lambda x: x @ mg.eye(4, 3) * mg.linspace(-1, 2, 3), lambda x: x @ torch.eye(4, 3) *
+         torch.linspace(-1, 2, 3), (A,)),
     # operators and aliases
     Case("floordiv", lambda x, y: x // y, lambda x, y: torch.div(x, y, rounding_mode="floor"), (A, V), "nonzero"),
     Case("div_trunc", lambda x, y: x.div(y, rounding_mode="trunc"), lambda x, y: x.div(y, rounding_mode="trunc"), (A, V),
@@ -535,3 +547,64 @@ def test_logcumsumexp_tangents_over_a_wide_range_match_torchs_reverse_mode_jacob
     jacobian = torch.autograd.functional.jacobian(lambda x: x.logcumsumexp(0), torch.tensor(x)).reshape(12, 12)
     assert_close(tangent, (jacobian @ torch.tensor(t).reshape(-1)).reshape(6, 2))
     assert np.isfinite(mg.tensor(x).logcumsumexp(axis=0).numpy()).all()
+
+
+INTEGER_OPERATORS = [
+    ("floordiv", lambda x, y: x // y), ("mod", lambda x, y: x % y), ("xor", lambda x, y: x ^ y),
+    ("and", lambda x, y: x & y), ("or", lambda x, y: x | y), ("lshift", lambda x, y: x << (y % 4)),
+    ("rshift", lambda x, y: x >> (y % 4)), ("div_trunc", lambda x, y: x.div(y, rounding_mode="trunc")),
+    ("div_floor", lambda x, y: x.div(y, rounding_mode="floor")), ("rfloordiv_number", lambda x, y: 17 // y),
+    ("rmod_number", lambda x, y: 17 % y), ("floordiv_number", lambda x, y: x // -3),
+    ("sum_bool", lambda x, y: (x > y).sum(axis=0)), ("invert", lambda x, y: ~x),
+]
+
+
+@pytest.mark.parametrize("name, fn", INTEGER_OPERATORS, ids=[c[0] for c in INTEGER_OPERATORS])
+def test_integer_operators_match_torch(name, fn):
+    x = np.array([[7, -7, 0, 13], [-1, 5, -12, 9], [3, 8, -4, 2]])
+    y = np.array([2, -3, 5, -4])  # broadcast over the rows; no zeros
+    out, expected = fn(mg.tensor(x), mg.tensor(y)), fn(torch.tensor(x), torch.tensor(y))
+    assert out.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize("fn, error, match", [
+    (lambda x: x ^ x, TypeError, "integer"),
+    (lambda x: x << 1, TypeError, "integer"),
+    (lambda x: x.gather(1, mg.tensor([[0, 4]])), IndexError, r"\[0, 3\]"),
+    (lambda x: x.gather(1, mg.tensor([0, 1])), ValueError, "dimensions"),
+    (lambda x: x.gather(1, mg.tensor([[0.0]])), TypeError, "integer"),
+    (lambda x: x.scatter(1, mg.tensor([[0, 0]]), 1.0), ValueError, "more than once"),
+    (lambda x: x.topk(5), ValueError, "k=5"),
+    (lambda x: x.masked_fill(x > 0, 1.0).masked_fill(mg.tensor([1, 0]), 1.0), TypeError, "boolean"),
+    (lambda x: x.repeat(2), ValueError, "sizes"),
+    (lambda x: x.div(2, rounding_mode="round"), ValueError, "rounding_mode"),
+    (lambda x: F.pad(x, (4, 0), mode="reflect"), ValueError, "smaller"),
+    (lambda x: F.pad(x, (1, 0), mode="wrap"), ValueError, "mode"),
+    (lambda x: mg.einsum("ij,jk", x), ValueError, "operands"),
+    (lambda x: mg.einsum("ij,jk", x, x), ValueError, "sizes"),
+    (lambda x: x.hardtanh(1.0, -1.0), ValueError, "min_val"),
+])
+def test_bad_vocabulary_arguments_are_clear_errors(fn, error, match):
+    with pytest.raises(error, match=match):
+        fn(mg.tensor(np.arange(8.0).reshape(2, 4), requires_grad=True))
+
+
+def test_sign_and_rounding_backward_give_zero_gradients_like_torch():
+    x = mg.tensor([-1.5, 0.0, 2.5], requires_grad=True)
+    (x.sign() + x.floor() + x.ceil() + x.round() + x.trunc() + x // 2.0).sum().backward()
+    t = torch.tensor([-1.5, 0.0, 2.5], requires_grad=True)
+    (t.sign() + t.floor() + t.ceil() + t.round() + t.trunc() + torch.div(t, 2.0, rounding_mode="floor")).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("make, torch_make", [
+    (lambda: mg.eye(3), lambda: torch.eye(3)), (lambda: mg.eye(2, 4, dtype=mg.float64), lambda: torch.eye(2, 4).double()),
+    (lambda: mg.linspace(0, 1, 5), lambda: torch.linspace(0, 1, 5)), (lambda: mg.linspace(2, -3, 1),
+                                                                      lambda: torch.linspace(2, -3, 1)),
+    (lambda: mg.linspace(0, 1, 0), lambda: torch.linspace(0, 1, 0)),
+])
+def test_eye_and_linspace_match_torch(make, torch_make, assert_close):
+    out, expected = make(), torch_make()
+    assert out.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
+    assert_close(out, expected)
