@@ -106,35 +106,113 @@ def _reduce(loss, reduction):
     raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _labels(target, logits, fn):
+def _class_rows(x, fn):
+    """(N, C) or (N, C, d...) or (C,) scores as rows (M, C), and how to shape per-sample results back."""
+    if x.ndim == 1:
+        return x.unsqueeze(0), ()
+    if x.ndim < 1:
+        raise ValueError(f"{fn}: input must have shape (C,), (N, C) or (N, C, d1, ...), got {x.shape}")
+    if x.ndim == 2:
+        return x, x.shape[:1]
+    moved = x.permute(0, *range(2, x.ndim), 1)
+    return moved.reshape(-1, x.shape[1]), (x.shape[0],) + x.shape[2:]
+
+
+def _class_labels(target, x, ignore_index, fn):
+    """Integer labels of shape (N, d...) (or () for an unbatched input), flat, checked against C."""
     t = target.numpy() if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"{fn}: target must hold integer class labels, got dtype {t.dtype}")
-    if t.shape != logits.shape[:1]:
-        raise ValueError(f"{fn}: input has shape {logits.shape} (N, C) but target has shape {t.shape}; expected ({logits.shape[0]},)")
-    if t.size and (t.min() < 0 or t.max() >= logits.shape[1]):
-        raise ValueError(f"{fn}: target labels must lie in [0, {logits.shape[1] - 1}], got {t.min()}..{t.max()}")
-    return t.astype(np.int64)
+    expected = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    if t.shape != expected:
+        raise ValueError(f"{fn}: input has shape {x.shape} but target has shape {t.shape}; expected {expected}")
+    t = t.reshape(-1).astype(np.int64)
+    classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    valid = t[t != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= classes):
+        raise ValueError(f"{fn}: target labels must lie in [0, {classes - 1}] (or be ignore_index={ignore_index}), "
+                         f"got {valid.min()}..{valid.max()}")
+    return t
 
 
-def nll_loss(log_probs, target, reduction="mean"):
-    """-log p[target] per sample; input (N, C) log-probabilities, target (N,) integer labels."""
-    t = _labels(target, log_probs, "nll_loss")
-    picked = log_probs[np.arange(len(t)), t]
-    return _reduce(-picked, reduction)
+def _class_weights(weight, classes, like, fn):
+    if weight is None:
+        return None
+    weight = like._lift(weight)
+    if weight.shape != (classes,):
+        raise ValueError(f"{fn}: weight must have shape ({classes},) (one per class), got {weight.shape}")
+    return weight
 
 
-def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean"):
-    """Softmax cross-entropy: -Σ_k q_k log softmax(z)_k with q = (1-ε)·onehot(target) + ε/C.
+def _weighted_nll(rows, labels, weight, ignore_index, reduction, shape):
+    """-w[t]·rows[i, t] per row (0 where t = ignore_index); "mean" divides by Σ w[t] of the kept rows."""
+    keep = labels != ignore_index
+    safe = np.where(keep, labels, 0)
+    picked = rows[np.arange(len(safe)), safe]
+    w = rows._lift(keep.astype(rows.dtype))
+    if weight is not None:
+        w = w * weight[safe]
+    loss = -(picked * w)
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return _reduce(loss.reshape(shape), reduction)
 
-    logits (N, C), target (N,) integer labels; one fused op (``SoftmaxCrossEntropy``)."""
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
-    labels = tensor(_labels(target, logits, "cross_entropy"), device=logits.device).data
-    loss = SoftmaxCrossEntropy.apply(logits, labels=labels, label_smoothing=float(label_smoothing))
-    return _reduce(loss, reduction)
+
+def nll_loss(log_probs, target, reduction="mean", *, weight=None, ignore_index=-100):
+    """-w[t]·log p[t] per sample; input (N, C), (N, C, d...) or (C,) log-probabilities, target (N,), (N, d...) or ().
+
+    ``weight`` (C,) scales each class; targets equal to ``ignore_index`` count for nothing; "mean" divides
+    by the summed weights of the counted targets (as PyTorch)."""
+    rows, shape = _class_rows(log_probs, "nll_loss")
+    labels = _class_labels(target, log_probs, ignore_index, "nll_loss")
+    weight = _class_weights(weight, rows.shape[1], rows, "nll_loss")
+    return _weighted_nll(rows, labels, weight, ignore_index, reduction, shape)
+
+
+def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean", *, weight=None, ignore_index=-100):
+    """Softmax cross-entropy: -Σ_k w_k q_k log softmax(z)_k with q = (1-ε)·onehot(target) + ε/C.
+
+    logits (N, C), (N, C, d...) or unbatched (C,); target integer labels (N,), (N, d...) or (), or class
+    probabilities of the logits' shape. ``weight`` (C,) scales classes, labels equal to ``ignore_index``
+    count for nothing (PyTorch's rules for "mean", smoothing and weights). Plain (N, C) labels without
+    weights use one fused op (``SoftmaxCrossEntropy``)."""
+    if isinstance(label_smoothing, Tensor) or not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r} "
+                         "(pass class weights as weight=)")
+    if not isinstance(logits, Tensor) or logits.ndim == 0:
+        raise ValueError("cross_entropy: logits must be a Tensor of shape (C,), (N, C) or (N, C, d1, ...)")
+    eps = float(label_smoothing)
+    soft = isinstance(target, Tensor) and target.dtype.kind == "f"
+    if soft:
+        if target.shape != logits.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the logits' shape {logits.shape}, "
+                             f"got {target.shape}")
+        rows, shape = _class_rows(logits, "cross_entropy")
+        weight = _class_weights(weight, rows.shape[1], rows, "cross_entropy")
+        q, _ = _class_rows(target, "cross_entropy")
+        q = q * (1 - eps) + eps / rows.shape[1] if eps else q
+        logp = rows.log_softmax(axis=1)
+        per_class = q * logp if weight is None else q * logp * weight
+        return _reduce(-per_class.sum(axis=1).reshape(shape), reduction)
+    labels = _class_labels(target, logits, ignore_index, "cross_entropy")
+    if logits.ndim == 2 and weight is None and not (labels == ignore_index).any():
+        loss = SoftmaxCrossEntropy.apply(logits, labels=tensor(labels, device=logits.device).data,
+                                         label_smoothing=eps)
+        return _reduce(loss, reduction)
+    rows, shape = _class_rows(logits, "cross_entropy")
+    weight = _class_weights(weight, rows.shape[1], rows, "cross_entropy")
+    logp = rows.log_softmax(axis=1)
+    nll = _weighted_nll(logp, labels, weight, ignore_index, reduction, shape)
+    if not eps:
+        return nll
+    keep = rows._lift((labels != ignore_index).astype(rows.dtype))
+    smooth = -(logp if weight is None else logp * weight).sum(axis=1) * keep
+    if reduction == "mean":
+        safe = np.where(labels != ignore_index, labels, 0)
+        smooth = smooth.sum() / (keep.sum() if weight is None else (weight[safe] * keep).sum())
+    else:
+        smooth = _reduce(smooth.reshape(shape), reduction)
+    return nll * (1 - eps) + smooth * (eps / rows.shape[1])
 
 
 def mse_loss(input, target, reduction="mean"):
@@ -146,13 +224,62 @@ def mse_loss(input, target, reduction="mean"):
     return _reduce(d * d, reduction)
 
 
-def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
-    """softplus(z) - y·z = -[y log σ(z) + (1-y) log(1-σ(z))], computed without overflow."""
-    target = logits._lift(target)
-    if logits.shape != target.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: input shape {logits.shape} and target shape "
-                         f"{target.shape} differ")
-    return _reduce(logits.softplus() - target * logits, reduction)
+def _same_shape(input, target, fn):
+    target = input._lift(target)
+    if input.shape != target.shape:
+        raise ValueError(f"{fn}: input shape {input.shape} and target shape {target.shape} differ")
+    return target
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean", *, weight=None, pos_weight=None):
+    """-w·[p·y·log σ(z) + (1-y)·log(1-σ(z))] = w·[(1-y)·z + (1 + (p-1)·y)·softplus(-z)], without overflow.
+
+    ``weight`` broadcasts over the elements, ``pos_weight`` over the classes (the last axis)."""
+    target = _same_shape(logits, target, "binary_cross_entropy_with_logits")
+    if pos_weight is None:
+        loss = logits.softplus() - target * logits
+    else:
+        p = logits._lift(pos_weight)
+        loss = (1 - target) * logits + (1 + (p - 1) * target) * (-logits).softplus()
+    if weight is not None:
+        loss = loss * logits._lift(weight)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
+    """-w·[y·log p + (1-y)·log(1-p)] with each log clamped at -100 (as PyTorch); p in [0, 1]."""
+    target = _same_shape(probs, target, "binary_cross_entropy")
+    with no_grad():
+        low, high = probs.min().item() if probs.size else 0.0, probs.max().item() if probs.size else 0.0
+    if low < 0 or high > 1:
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], got {low}..{high}")
+    loss = -(target * probs.log().clip(min=-100.0) + (1 - target) * (1 - probs).log().clip(min=-100.0))
+    if weight is not None:
+        loss = loss * probs._lift(weight)
+    return _reduce(loss, reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """½d² where |d| ≤ δ, else δ(|d| - ½δ), with d = input - target."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = input - _same_shape(input, target, "huber_loss")
+    small = d.abs() < delta
+    return _reduce((d * d * 0.5).where(small, (d.abs() - 0.5 * delta) * delta), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """½d²/β where |d| < β, else |d| - ½β (huber_loss / β; β = 0 is the L1 loss)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = input - _same_shape(input, target, "smooth_l1_loss")
+    if beta == 0:
+        return _reduce(d.abs(), reduction)
+    return _reduce((d * d * (0.5 / beta)).where(d.abs() < beta, d.abs() - 0.5 * beta), reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    return _reduce((input - _same_shape(input, target, "l1_loss")).abs(), reduction)
 
 
 # ---- layers: linear, convolution, pooling, normalization, dropout -----------------------------------

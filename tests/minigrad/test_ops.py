@@ -230,6 +230,9 @@ SPECIAL = np.array([[0.5, 1.5, -0.5, -2.5], [np.nan, np.inf, -np.inf, 0.0], [1e-
 GATHER = np.array([[0, 2, 2, 1], [1, 0, 0, 3], [2, 1, 1, 2]])
 SCATTER = np.array([[0, 2], [1, 0], [2, 1]])  # distinct positions per column along axis 0 of a (3, 4) input
 MASK_ROW = np.array([True, False, False, True])
+LABELS_IGNORED = np.array([1, 0, 4, -100])
+CLASS_WEIGHTS = np.array([0.5, 2.0, 1.0, 1.5, 0.25], np.float32)
+PIXEL_LABELS = np.array([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])
 
 
 def _special(x):
@@ -388,6 +391,52 @@ VOCABULARY = [
          lambda x: TF.pad(x, (-1, 2), mode="circular"), ((1, 2, 4),)),
     Case("eye_linspace", lambda x: x @ mg.eye(4, 3) * mg.linspace(-1, 2, 3), lambda x: x @ torch.eye(4, 3) *
          torch.linspace(-1, 2, 3), (A,)),
+    # losses: weights, ignore_index, (N, C, d...) and unbatched inputs, probability targets
+    Case("cross_entropy_weight_ignore", lambda x: F.cross_entropy(x, LABELS_IGNORED, weight=CLASS_WEIGHTS),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS_IGNORED), weight=torch.tensor(CLASS_WEIGHTS)),
+         (C,)),
+    Case("cross_entropy_weight_smoothing_ignore", lambda x: F.cross_entropy(
+        x, LABELS_IGNORED, 0.2, weight=CLASS_WEIGHTS, ignore_index=-100),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS_IGNORED), label_smoothing=0.2,
+                                    weight=torch.tensor(CLASS_WEIGHTS)), (C,)),
+    Case("cross_entropy_smoothing_ignore_sum", lambda x: F.cross_entropy(x, LABELS, 0.1, "sum", ignore_index=4),
+         lambda x: TF.cross_entropy(x, torch.tensor(LABELS), label_smoothing=0.1, reduction="sum", ignore_index=4),
+         (C,)),
+    Case("cross_entropy_spatial", lambda x: F.cross_entropy(x, PIXEL_LABELS, 0.1, weight=CLASS_WEIGHTS[:3]),
+         lambda x: TF.cross_entropy(x, torch.tensor(PIXEL_LABELS), label_smoothing=0.1,
+                                    weight=torch.tensor(CLASS_WEIGHTS[:3])), ((2, 3, 2, 2),)),
+    Case("cross_entropy_spatial_none", lambda x: F.cross_entropy(x, PIXEL_LABELS, reduction="none", ignore_index=0),
+         lambda x: TF.cross_entropy(x, torch.tensor(PIXEL_LABELS), reduction="none", ignore_index=0), ((2, 3, 2, 2),)),
+    Case("cross_entropy_unbatched", lambda x: F.cross_entropy(x, np.array(2)),
+         lambda x: TF.cross_entropy(x, torch.tensor(2)), ((5,),)),
+    Case("cross_entropy_probabilities", lambda x, q: F.cross_entropy(x, q.softmax(axis=1), 0.1, weight=CLASS_WEIGHTS),
+         lambda x, q: TF.cross_entropy(x, q.softmax(dim=1), label_smoothing=0.1, weight=torch.tensor(CLASS_WEIGHTS)),
+         (C, C)),
+    Case("cross_entropy_probabilities_spatial_none", lambda x, q: F.cross_entropy(x, q.softmax(axis=1), reduction="none"),
+         lambda x, q: TF.cross_entropy(x, q.softmax(dim=1), reduction="none"), ((2, 3, 2), (2, 3, 2))),
+    Case("nll_loss_weight_ignore", lambda x: F.nll_loss(x, LABELS_IGNORED, weight=CLASS_WEIGHTS),
+         lambda x: TF.nll_loss(x, torch.tensor(LABELS_IGNORED), weight=torch.tensor(CLASS_WEIGHTS)),
+         (C,)),
+    Case("nll_loss_spatial_none", lambda x: F.nll_loss(x, PIXEL_LABELS, "none", weight=CLASS_WEIGHTS[:3]),
+         lambda x: TF.nll_loss(x, torch.tensor(PIXEL_LABELS), reduction="none", weight=torch.tensor(CLASS_WEIGHTS[:3])),
+         ((2, 3, 2, 2),)),
+    Case("binary_cross_entropy", lambda p, y: F.binary_cross_entropy(p, y), TF.binary_cross_entropy, (A, A), "unit"),
+    Case("binary_cross_entropy_weight_sum", lambda p, y: F.binary_cross_entropy(p, y, CLASS_WEIGHTS[:4], "sum"),
+         lambda p, y: TF.binary_cross_entropy(p, y, torch.tensor(CLASS_WEIGHTS[:4]), reduction="sum"), (A, A), "unit"),
+    Case("bce_with_logits_pos_weight", lambda z, y: F.binary_cross_entropy_with_logits(z, y, pos_weight=CLASS_WEIGHTS[:4]),
+         lambda z, y: TF.binary_cross_entropy_with_logits(z, y, pos_weight=torch.tensor(CLASS_WEIGHTS[:4])), (A, A),
+         ("real", "unit")),
+    Case("bce_with_logits_pos_weight_large", lambda z, y: F.binary_cross_entropy_with_logits(
+        -z, y, "none", weight=CLASS_WEIGHTS[:4], pos_weight=CLASS_WEIGHTS[1:5]),
+         lambda z, y: TF.binary_cross_entropy_with_logits(-z, y, weight=torch.tensor(CLASS_WEIGHTS[:4]), reduction="none",
+                                                          pos_weight=torch.tensor(CLASS_WEIGHTS[1:5])),
+         (A, A), ("large", "unit")),
+    Case("smooth_l1_loss", lambda x, y: F.smooth_l1_loss(x, y, beta=0.5), lambda x, y: TF.smooth_l1_loss(x, y, beta=0.5),
+         (B, B), "nonzero"),
+    Case("smooth_l1_loss_l1", lambda x, y: F.smooth_l1_loss(x, y, "sum", beta=0.0),
+         lambda x, y: TF.smooth_l1_loss(x, y, reduction="sum", beta=0.0), (A, A), "nonzero"),
+    Case("huber_loss", lambda x, y: F.huber_loss(x * 2, y, "none", delta=0.7),
+         lambda x, y: TF.huber_loss(x * 2, y, reduction="none", delta=0.7), (A, A), "nonzero"),
     # operators and aliases
     Case("floordiv", lambda x, y: x // y, lambda x, y: torch.div(x, y, rounding_mode="floor"), (A, V), "nonzero"),
     Case("div_trunc", lambda x, y: x.div(y, rounding_mode="trunc"), lambda x, y: x.div(y, rounding_mode="trunc"), (A, V),
