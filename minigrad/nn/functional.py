@@ -4,10 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import no_grad
-from ..ops.conv import Conv2d
+from ..ops.conv import Conv2d, Conv2dInputGrad
 from ..ops.nn import SoftmaxCrossEntropy
 from ..ops.norm import BatchNorm, per_channel
-from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d
+from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d, take_at_argmax
+from ..ops.unpool import MaxUnpool2d
 from ..tensor import Tensor, get_rng, ones, tensor, zeros
 
 
@@ -376,6 +377,124 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return y.squeeze(2)
 
 
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """The transposed convolution (PyTorch's conv_transpose2d): the input gradient of conv2d, so
+    conv_transpose2d(g, w) = ∂⟨g, conv2d(y, w)⟩/∂y. x (N, Cin, H, W) or (C, H, W), weight (Cin, Cout/groups, kh, kw).
+
+    Output size per axis: (H - 1)·s - 2p + d·(k - 1) + output_padding + 1 (output_padding < max(s, d)).
+    """
+    _check_ndim(x, (3, 4), "conv_transpose2d", "(N, C, H, W) or (C, H, W)")
+    if weight.ndim != 4 or weight.shape[0] != x.shape[-3]:
+        raise ValueError(f"conv_transpose2d: weight must have shape (Cin={x.shape[-3]}, Cout/groups, kh, kw), "
+                         f"got {weight.shape}")
+    if x.ndim == 3:
+        return conv_transpose2d(x.unsqueeze(0), weight, bias, stride, padding, output_padding, groups,
+                                dilation).squeeze(0)
+    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    output_padding = _pair(output_padding, "output_padding")
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise ValueError(f"conv_transpose2d: output_padding {output_padding} must be smaller than stride {stride} "
+                         f"or dilation {dilation}")
+    if x.shape[1] % groups:
+        raise ValueError(f"conv_transpose2d: {x.shape[1]} input channels are not divisible by groups={groups}")
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in
+                 zip(x.shape[2:], stride, padding, dilation, weight.shape[2:], output_padding))
+    if min(size) < 1:
+        raise ValueError(f"conv_transpose2d: the output size {size} is not positive for input {x.shape}")
+    out_channels = weight.shape[1] * groups
+    _check_vector(bias, out_channels, "conv_transpose2d", "bias")
+    y = Conv2dInputGrad.apply(x, weight, x_shape=(x.shape[0], out_channels) + size, stride=stride, padding=padding,
+                              dilation=dilation, groups=groups)
+    return y if bias is None else y + bias.reshape(1, -1, 1, 1)
+
+
+def _interpolation_matrix(n, out, mode, align_corners, scale, like):
+    """(out, n) matrix M with y = M · x along one axis (PyTorch's source-index rules)."""
+    m = np.zeros((out, n))
+    rows = np.arange(out)
+    if mode == "nearest":
+        step = 1.0 / scale if scale else n / out
+        m[rows, np.minimum(np.floor(rows * step).astype(int), n - 1)] = 1.0
+    else:
+        if align_corners:
+            src = rows * ((n - 1) / (out - 1)) if out > 1 else np.zeros(out)
+        else:
+            step = 1.0 / scale if scale else n / out
+            src = np.maximum((rows + 0.5) * step - 0.5, 0.0)
+        low = np.minimum(np.floor(src).astype(int), n - 1)
+        high = np.minimum(low + 1, n - 1)
+        frac = src - low
+        np.add.at(m, (rows, low), 1.0 - frac)
+        np.add.at(m, (rows, high), frac)
+    return tensor(m, dtype=like.dtype, device=like.device)
+
+
+def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Resize the last two axes of x (N, C, H, W) (or the last one of (N, C, L)): mode "nearest" or
+    "bilinear"/"linear"; y = M_h · x · M_wᵀ with fixed interpolation matrices, so every rule is a matmul's."""
+    _check_ndim(x, (3, 4), "interpolate", "(N, C, L) or (N, C, H, W)")
+    if mode not in ("nearest", "bilinear", "linear"):
+        raise ValueError(f"interpolate: mode must be 'nearest', 'linear' or 'bilinear', got {mode!r}")
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError("interpolate: align_corners only applies to the linear modes")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    if x.ndim == 3:
+        return interpolate(x.unsqueeze(2), None if size is None else (1, _single(size, "size")),
+                           None if scale_factor is None else (1.0, float(np.ravel([scale_factor])[0])),
+                           "bilinear" if mode == "linear" else mode, align_corners).squeeze(2)
+    spatial = x.shape[2:]
+    if size is not None:
+        size, scales = _pair(size, "size"), (None, None)
+    else:
+        scales = tuple(float(f) for f in (scale_factor if isinstance(scale_factor, (tuple, list))
+                                          else (scale_factor, scale_factor)))
+        size = tuple(int(np.floor(n * f)) for n, f in zip(spatial, scales))
+    if min(size) < 1:
+        raise ValueError(f"interpolate: the output size {size} must be positive")
+    linear = "nearest" if mode == "nearest" else "linear"
+    mh, mw = (_interpolation_matrix(n, o, linear, bool(align_corners), f, x) for n, o, f in zip(spatial, size, scales))
+    return mh @ x @ mw.T
+
+
+def local_response_norm(x, size, alpha=1e-4, beta=0.75, k=1.0):
+    """y = x / (k + α/n · Σ_{c' near c} x_{c'}²)^β over a window of n = ``size`` channels (AlexNet's LRN).
+
+    The window covers channels c - ⌊n/2⌋ … c + ⌈n/2⌉ - 1 (zeros past the edges), as PyTorch."""
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: input must have shape (N, C, ...), got {x.shape}")
+    width = [(0, 0)] * x.ndim
+    width[1] = (size // 2, (size - 1) // 2)
+    squares = (x * x).pad(tuple(width))
+    c = x.shape[1]
+    window = squares[:, 0:c]
+    for offset in range(1, size):
+        window = window + squares[:, offset:offset + c]
+    return x / (window * (alpha / size) + k) ** beta
+
+
+def maxout(x, pieces, axis=1):
+    """max over groups of ``pieces`` consecutive features along ``axis``: (…, k·p, …) → (…, k, …)."""
+    axis = axis % x.ndim
+    n = x.shape[axis]
+    if pieces < 1 or n % pieces:
+        raise ValueError(f"maxout: {n} features along axis {axis} are not divisible by pieces={pieces}")
+    return x.reshape(x.shape[:axis] + (n // pieces, pieces) + x.shape[axis + 1:]).max(axis=axis + 1)
+
+
+def dropout2d(x, p=0.5, training=True, generator=None):
+    """Dropout of whole channels: each (n, c) plane of x (N, C, H, W) (or (C, H, W)) is zeroed with
+    probability p and the rest scaled by 1/(1 - p)."""
+    _check_ndim(x, (3, 4), "dropout2d", "(N, C, H, W) or (C, H, W)")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0:
+        return x
+    keep = (generator or get_rng()).random(x.shape[:-2] + (1, 1), dtype=np.float32) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * (tensor(keep, dtype=x.dtype, device=x.device) * scale)
+
+
 def _pool_geometry(kernel_size, stride, padding):
     """kernel_size, stride and padding as pairs; no stride (None or empty) means stride = kernel_size."""
     kernel_size = _pair(kernel_size, "kernel_size")
@@ -383,17 +502,59 @@ def _pool_geometry(kernel_size, stride, padding):
     return kernel_size, stride, _pair(padding, "padding")
 
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """y = the maximum of each kh×kw window (padding counts as -∞); stride defaults to kernel_size.
 
-    x (N, C, H, W) or (C, H, W). ``ceil_mode`` rounds the output size up (a last window may hang over).
+    x (N, C, H, W) or (C, H, W), floating point or integer (integers keep their dtype). ``ceil_mode``
+    rounds the output size up (a last window may hang over). ``return_indices`` also returns where each
+    maximum is, as the flat index h·W + w in its (H, W) plane (int64, PyTorch's convention).
     """
     _check_ndim(x, (3, 4), "max_pool2d", "(N, C, H, W) or (C, H, W)")
     if x.ndim == 3:
-        return max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode).squeeze(0)
+        out = max_pool2d(x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
+    if x.dtype.kind in "iub":
+        return _integer_pool(x, lambda f: max_pool2d(f, kernel_size, stride, padding, dilation, ceil_mode,
+                                                     return_indices), rounding=None)
     kernel_size, stride, padding = _pool_geometry(kernel_size, stride, padding)
-    return MaxPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding,
-                           dilation=_pair(dilation, "dilation"), ceil_mode=bool(ceil_mode))
+    geometry = dict(kernel_size=kernel_size, stride=stride, padding=padding, dilation=_pair(dilation, "dilation"),
+                    ceil_mode=bool(ceil_mode))
+    if not return_indices:
+        return MaxPool2d.apply(x, **geometry)
+    _, argmax = x.backend.max_pool2d_forward(x.data, *geometry.values())
+    return take_at_argmax(x, argmax), Tensor(argmax, device=x.device)
+
+
+def _integer_pool(x, pool, rounding):
+    """Pool an integer tensor exactly through float64 (integers below 2^53), rounding toward 0 if asked."""
+    out = pool(x.astype("float64"))
+    values, extra = (out if isinstance(out, tuple) else (out, None))
+    if rounding == "trunc":
+        values = values.trunc()
+    values = values.astype(x.dtype)
+    return values if extra is None else (values, extra)
+
+
+def max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: zeros of the pooled input's size with each x put back at its
+    ``indices`` (from max_pool2d(return_indices=True)). Output size (H-1)·s - 2p + k per axis, or
+    ``output_size`` (the last two numbers count)."""
+    _check_ndim(x, (3, 4), "max_unpool2d", "(N, C, H, W) or (C, H, W)")
+    if x.ndim == 3:
+        return max_unpool2d(x.unsqueeze(0), indices.unsqueeze(0), kernel_size, stride, padding,
+                            output_size).squeeze(0)
+    kernel_size, stride, padding = _pool_geometry(kernel_size, stride, padding)
+    if output_size is None:
+        size = tuple((n - 1) * s - 2 * p + k for n, s, p, k in zip(x.shape[2:], stride, padding, kernel_size))
+    else:
+        size = tuple(int(n) for n in tuple(output_size)[-2:])
+    if not isinstance(indices, Tensor) or indices.dtype.kind not in "iu" or indices.shape != x.shape:
+        raise ValueError(f"max_unpool2d: indices must be an integer tensor of the input's shape {x.shape}")
+    host = indices.numpy()
+    if host.size and (host.min() < 0 or host.max() >= size[0] * size[1]):
+        raise ValueError(f"max_unpool2d: indices must lie in [0, {size[0] * size[1] - 1}] for output size {size}, "
+                         f"got {host.min()}..{host.max()}")
+    return MaxUnpool2d.apply(x, indices=x.backend.astype(indices.data, np.dtype("int64")), size=size)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -407,6 +568,9 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     if x.ndim == 3:
         return avg_pool2d(x.unsqueeze(0), kernel_size, stride, padding, ceil_mode, count_include_pad,
                           divisor_override).squeeze(0)
+    if x.dtype.kind in "iub":
+        return _integer_pool(x, lambda f: avg_pool2d(f, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                                     divisor_override), rounding="trunc")
     kernel_size, stride, padding = _pool_geometry(kernel_size, stride, padding)
     return AvgPool2d.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, ceil_mode=bool(ceil_mode),
                            count_include_pad=bool(count_include_pad), divisor_override=divisor_override)

@@ -240,8 +240,11 @@ def _special(x):
     return x.detach() * 0 + (mg.tensor(SPECIAL) if isinstance(x, mg.Tensor) else torch.tensor(SPECIAL))
 
 
-def both(mg_fn, torch_fn=None):
-    return mg_fn, (torch_fn or mg_fn)
+def _pool_indices(x, lib):
+    """Where the maxima of x's 2×2 windows are (from the library of x, on its detached values)."""
+    if lib is mg:
+        return F.max_pool2d(x.detach(), 2, return_indices=True)[1]
+    return TF.max_pool2d(x.detach(), 2, return_indices=True)[1]
 
 
 VOCABULARY = [
@@ -437,6 +440,37 @@ VOCABULARY = [
          lambda x, y: TF.smooth_l1_loss(x, y, reduction="sum", beta=0.0), (A, A), "nonzero"),
     Case("huber_loss", lambda x, y: F.huber_loss(x * 2, y, "none", delta=0.7),
          lambda x, y: TF.huber_loss(x * 2, y, reduction="none", delta=0.7), (A, A), "nonzero"),
+    # layers' functional forms: transposed convolution, resizing, LRN, maxout, unpooling
+    Case("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b), TF.conv_transpose2d,
+         ((2, 3, 4, 4), (3, 2, 3, 3), (2,))),
+    Case("conv_transpose2d_stride_padding", lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1),
+         lambda x, w: TF.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1), ((1, 2, 3, 3), (2, 3, 3, 2))),
+    Case("conv_transpose2d_groups_dilation", lambda x, w: F.conv_transpose2d(x, w, stride=(1, 2), groups=2, dilation=2),
+         lambda x, w: TF.conv_transpose2d(x, w, stride=(1, 2), groups=2, dilation=2), ((1, 4, 3, 3), (4, 1, 2, 2))),
+    Case("interpolate_nearest", lambda x: F.interpolate(x, size=(5, 7)), lambda x: TF.interpolate(x, size=(5, 7)),
+         ((1, 2, 3, 4),)),
+    Case("interpolate_nearest_scale", lambda x: F.interpolate(x, scale_factor=2), lambda x: TF.interpolate(x, scale_factor=2),
+         ((1, 2, 2, 3),)),
+    Case("interpolate_bilinear", lambda x: F.interpolate(x, scale_factor=1.5, mode="bilinear"),
+         lambda x: TF.interpolate(x, scale_factor=1.5, mode="bilinear"), ((1, 2, 3, 4),)),
+    Case("interpolate_bilinear_corners_down", lambda x: F.interpolate(x, size=(2, 3), mode="bilinear", align_corners=True),
+         lambda x: TF.interpolate(x, size=(2, 3), mode="bilinear", align_corners=True), ((2, 1, 4, 5),)),
+    Case("interpolate_linear_1d", lambda x: F.interpolate(x, size=7, mode="linear"),
+         lambda x: TF.interpolate(x, size=7, mode="linear"), ((1, 2, 4),)),
+    Case("local_response_norm", lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=2.0),
+         lambda x: TF.local_response_norm(x, 3, alpha=0.5, beta=0.75, k=2.0), ((2, 5, 2, 2),)),
+    Case("local_response_norm_even", lambda x: F.local_response_norm(x, 4, alpha=1e-2), lambda x:
+         TF.local_response_norm(x, 4, alpha=1e-2), ((1, 6, 3),)),
+    Case("maxout", lambda x: F.maxout(x, 3, axis=1), lambda x: x.unflatten(1, (2, 3)).amax(dim=2), ((2, 6, 2),)),
+    Case("max_pool2d_with_indices", lambda x: F.max_pool2d(x, 2, return_indices=True)[0] * 1,
+         lambda x: TF.max_pool2d(x, 2, return_indices=True)[0] * 1, ((1, 2, 4, 5),)),
+    Case("max_pool2d_indices", lambda x: F.max_pool2d(x, 3, 2, 1, return_indices=True)[1],
+         lambda x: TF.max_pool2d(x, 3, 2, 1, return_indices=True)[1], ((1, 2, 5, 6),), differentiable=False),
+    Case("max_unpool2d", lambda x: F.max_unpool2d(x[:, :, ::2, ::2] * 2, _pool_indices(x, mg), 2),
+         lambda x: TF.max_unpool2d(x[:, :, ::2, ::2] * 2, _pool_indices(x, torch), 2), ((1, 2, 4, 6),)),
+    Case("max_unpool2d_output_size", lambda x: F.max_unpool2d(x[:, :, ::2, ::2], _pool_indices(x, mg), 2,
+                                                              output_size=(5, 7)),
+         lambda x: TF.max_unpool2d(x[:, :, ::2, ::2], _pool_indices(x, torch), 2, output_size=(5, 7)), ((1, 2, 4, 6),)),
     # operators and aliases
     Case("floordiv", lambda x, y: x // y, lambda x, y: torch.div(x, y, rounding_mode="floor"), (A, V), "nonzero"),
     Case("div_trunc", lambda x, y: x.div(y, rounding_mode="trunc"), lambda x, y: x.div(y, rounding_mode="trunc"), (A, V),
