@@ -210,7 +210,7 @@ def assert_twins_match(model, twin, shape, rng):
     """Copy twin's weights into model; compare outputs and all gradients of a random loss in float64."""
     twin = _no_dropout(twin.double().train())
     state = twin.state_dict()
-    assert list(model.state_dict()) == list(state)
+    assert sorted(model.state_dict()) == sorted(state)
     model = _no_dropout(model.to(dtype=mg.float64).train())
     model.load_state_dict(state)
     x_np = rng.standard_normal(shape)
@@ -241,26 +241,54 @@ def torch_bottleneck_resnet(version, blocks):
     return TorchResNet(lambda i, p, s: TorchBottleneck(i, p, s, version), blocks, 4)
 
 
+class TorchBlocks(tnn.Module):
+    """Two blocks in a row (the first one downsampling), to test a block type on its own."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.layer = tnn.Sequential(make(16, 2), make(None, 1))
+
+    def forward(self, x):
+        return self.layer(x)
+
+
+def blocks(block, out_channels):
+    model = nn.Module()
+    model.layer = nn.Sequential(block(16, 8, 2), block(out_channels, 8, 1))
+    model.forward = lambda x: model.layer(x)
+    return model
+
+
 TWINS = [  # id, minigrad model, torch twin, input shape (small: the tests run in float64 on the CPU)
     ("alexnet-imagenet-lrn", lambda: models.AlexNet("imagenet", hidden=32, num_classes=5),
      lambda: torch_alexnet("imagenet", 32, 5), (2, 3, 67, 67)),
-    ("vgg13-imagenet-head", lambda: models.VGG13(num_classes=7, head="imagenet", batch_norm=False, hidden=16),
-     lambda: torch_vgg(models.vgg.CONFIGS["VGG13"], "imagenet", 16, 7, False), (1, 3, 32, 32)),
-    ("bottleneck-v1", lambda: small_bottleneck_resnet("1"), lambda: torch_bottleneck_resnet("1", [1, 1, 1, 1]),
-     (4, 3, 8, 8)),
-    ("bottleneck-v1.5", lambda: small_bottleneck_resnet("1.5"), lambda: torch_bottleneck_resnet("1.5", [1, 1, 1, 1]),
-     (4, 3, 8, 8)),
-    ("preact-resnet18", models.PreActResNet18, lambda: TorchResNet(TorchPreActBlock, [2, 2, 2, 2], preact=True),
-     (4, 3, 8, 8)),
-    ("se-resnet18", models.SEResNet18, lambda: TorchResNet(TorchSEBlock, [2, 2, 2, 2]), (4, 3, 8, 8)),
-    ("googlenet", models.GoogLeNet, lambda: TorchGoogLeNet(aux=False), (2, 3, 8, 8)),
+    ("vgg-imagenet-head", lambda: models.VGG([8, "M", 16, "M"], num_classes=7, head="imagenet", hidden=16),
+     lambda: torch_vgg([8, "M", 16, "M"], "imagenet", 16, 7, True), (2, 3, 12, 12)),
+    ("bottleneck-v1-blocks", lambda: blocks(lambda i, p, s: models.Bottleneck(i, p, s, "1"), 32),
+     lambda: TorchBlocks(lambda i, s: TorchBottleneck(i or 32, 8, s, "1")), (2, 16, 6, 6)),
+    ("bottleneck-v1.5-blocks", lambda: blocks(lambda i, p, s: models.Bottleneck(i, p, s, "1.5"), 32),
+     lambda: TorchBlocks(lambda i, s: TorchBottleneck(i or 32, 8, s, "1.5")), (2, 16, 6, 6)),
+    ("preact-resnet", lambda: models.resnet_variants.PreActResNet([1, 1, 1, 1]),
+     lambda: TorchResNet(TorchPreActBlock, [1, 1, 1, 1], preact=True), (4, 3, 8, 8)),
+    ("se-blocks", lambda: blocks(lambda i, p, s: models.resnet_variants.SEBasicBlock(i, 32, s), 32),
+     lambda: TorchBlocks(lambda i, s: TorchSEBlock(i or 32, 32, s)), (2, 16, 6, 6)),
+    ("inception-module", lambda: models.Inception(8, 4, 4, 6, 2, 3, 5),
+     lambda: TorchInception(8, 4, 4, 6, 2, 3, 5), (2, 8, 5, 5)),
 ]
 SLOW_TWINS = [
     ("alexnet-cifar10", lambda: models.AlexNet("cifar10", hidden=32), lambda: torch_alexnet("cifar10", 32, 10),
      (2, 3, 32, 32)),
     ("vgg11-cifar", lambda: models.VGG11(num_classes=10), lambda: torch_vgg(models.vgg.CONFIGS["VGG11"], "cifar", 0, 10,
                                                                                True), (2, 3, 32, 32)),
+    ("vgg13-imagenet-head", lambda: models.VGG13(num_classes=7, head="imagenet", batch_norm=False, hidden=16),
+     lambda: torch_vgg(models.vgg.CONFIGS["VGG13"], "imagenet", 16, 7, False), (1, 3, 32, 32)),
+    ("preact-resnet18", models.PreActResNet18, lambda: TorchResNet(TorchPreActBlock, [2, 2, 2, 2], preact=True),
+     (4, 3, 8, 8)),
+    ("se-resnet18", models.SEResNet18, lambda: TorchResNet(TorchSEBlock, [2, 2, 2, 2]), (4, 3, 8, 8)),
+    ("googlenet", models.GoogLeNet, lambda: TorchGoogLeNet(aux=False), (2, 3, 8, 8)),
     ("googlenet-aux-cifar", lambda: models.GoogLeNet(aux_logits=True), lambda: TorchGoogLeNet(aux=True), (2, 3, 32, 32)),
+    ("bottleneck-resnet-v1", lambda: small_bottleneck_resnet("1"), lambda: torch_bottleneck_resnet("1", [1, 1, 1, 1]),
+     (4, 3, 8, 8)),
     ("resnet50-v1", lambda: models.ResNet50(version="1"), lambda: torch_bottleneck_resnet("1", [3, 4, 6, 3]),
      (2, 3, 16, 16)),
     ("resnet50-v1.5", lambda: models.ResNet50(version="1.5"), lambda: torch_bottleneck_resnet("1.5", [3, 4, 6, 3]),
@@ -279,6 +307,10 @@ def test_model_matches_its_torch_twin_forward_and_backward(name, build, build_tw
 def test_alexnet_has_the_seeds_parameter_counts():
     model = models.AlexNet("imagenet")
     assert (count(model, nn.Conv2d), count(model, nn.Linear), count(model)) == (2_469_696, 58_631_144, 61_100_840)
+
+
+@pytest.mark.slow
+def test_alexnet_cifar10_sizes():
     cifar = models.AlexNet("cifar10")
     assert cifar(mg.zeros(1, 3, 32, 32)).shape == (1, 10)
     assert count(cifar) == sum(p.numel() for p in torch_alexnet("cifar10", 4096, 10).parameters())
