@@ -14,7 +14,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .ops import elementwise as E, math as M, reduce as R, rounding as Rd, shape as S
+from .ops import math as M, reduce as R, rounding as Rd, shape as S
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
 
