@@ -691,3 +691,12 @@ def test_eye_and_linspace_match_torch(make, torch_make, assert_close):
     out, expected = make(), torch_make()
     assert out.dtype == np.dtype(str(expected.dtype).removeprefix("torch."))
     assert_close(out, expected)
+
+
+@pytest.mark.parametrize("name", ["hardswish", "hardsigmoid", "relu6", "hardtanh", "celu", "selu", "softsign"])
+def test_piecewise_activations_take_torchs_gradient_at_their_kinks(name, assert_close):
+    kinks = [-3.0, 3.0, 0.0, 6.0, -1.0, 1.0]
+    x, t = mg.tensor(kinks, requires_grad=True), torch.tensor(kinks, requires_grad=True)
+    getattr(F, name)(x).sum().backward()
+    getattr(TF, name)(t).sum().backward()
+    assert_close(x.grad, t.grad)
