@@ -54,7 +54,9 @@ def test_cumsum_and_argsort_match_their_cpu_twins(axis):
 
 
 OPS = {
-    "rounding_and_tests": lambda x: (x * 3).round() + x.floor() * x + x.isclose(x + 1e-7).float() + x.sign() * x,
+    "rounding_and_tests": lambda x: (x * 3).round() + x.floor() * x + x.isclose(x + 1e-7).float() + x.sign() * x
+                                    + (x > 0).sum(axis=1, keepdims=True).float() + (x > 0.5).any(axis=0).float()
+                                    + mg.cumsum(x, 0) * (x // 0.3),
     "math": lambda x: x.atan() * x.tan() + (x * 0.4).asin() + x.asinh() + x.logaddexp(x * 2) + x.cumsum(1),
     "activations": lambda x: x.silu() + x.hardswish() + x.mish() + x.logsigmoid(),
     "indexing": lambda x: x.gather(1, mg.tensor([[0, 0, 2], [1, 3, 2]], device=x.device)).sum()
