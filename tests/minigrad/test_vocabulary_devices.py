@@ -7,6 +7,8 @@ import minigrad as mg
 from minigrad.backend import cpu
 
 cuda_backend = pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
+from test_devices import strict_simulator  # noqa: E402,F401 (autouse: device arrays refuse NumPy arithmetic)
+
 pytestmark = pytest.mark.needs_cuda
 
 HALVES = np.array([[0.5, 1.5, 2.5, -0.5], [-1.5, 0.49999997, 2.0 ** 52 + 1, -7.25]])
@@ -53,7 +55,20 @@ def test_cumsum_and_argsort_match_their_cpu_twins(axis):
             cpu.argsort(x, axis, descending))
 
 
+def _layers(x):
+    """Unpooling, the transposed convolution, resizing, LRN and the new losses on a (1, 2, 2, 2) map."""
+    from minigrad.nn import functional as F
+    m = x.reshape(1, 2, 2, 2)
+    pooled, indices = F.max_pool2d(m, 2, return_indices=True)
+    w = mg.tensor(np.linspace(-1, 1, 2 * 3 * 2 * 2).reshape(2, 3, 2, 2).astype(np.float32), device=x.device)
+    out = F.max_unpool2d(pooled * 2, indices, 2).sum() + F.conv_transpose2d(m, w, stride=2).sum(axis=1).mean()
+    out = out + F.interpolate(m, scale_factor=1.5, mode="bilinear").sum() + F.local_response_norm(m, 2).sum()
+    out = out + F.cross_entropy(x, [1, 3], weight=mg.tensor([1.0, 2.0, 0.5, 1.0], device=x.device))
+    return out + F.pad(m, (1, 1, 1, 0), mode="reflect").sum() + F.binary_cross_entropy(x.sigmoid(), x.sigmoid())
+
+
 OPS = {
+    "layers_and_losses": _layers,
     "rounding_and_tests": lambda x: (x * 3).round() + x.floor() * x + x.isclose(x + 1e-7).float() + x.sign() * x
                                     + (x > 0).sum(axis=1, keepdims=True).float() + (x > 0.5).any(axis=0).float()
                                     + mg.cumsum(x, 0) * (x // 0.3),
