@@ -16,6 +16,9 @@ from .tensor import (Tensor, arange, bool_, cat, concat, default_dtype, empty, f
                      where, zeros, zeros_like)
 from .listing import listing
 from .trace import trace
+from .tensor_vocabulary import (allclose, atan2, copysign, eye, isclose, lerp, linspace, logaddexp, std_mean,
+                                var_mean)
+from .ops.einsum import einsum
 from .transforms import grad, hessian, hvp, jacfwd, jacrev, jvp, value_and_grad, vjp
 
 
@@ -30,6 +33,14 @@ def _unary(name):
 for _name in ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "erf", "sum", "mean",
               "var", "std", "max", "min", "argmax", "logsumexp", "softmax", "log_softmax", "matmul", "reshape",
               "transpose", "permute", "squeeze", "unsqueeze", "flatten", "clip", "pad", "split", "chunk"):
+    globals()[_name] = _unary(_name)
+for _name in ("floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfinite", "logical_not", "logical_and",
+              "logical_or", "logical_xor", "any", "all", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh",
+              "atanh", "log2", "log10", "exp2", "rsqrt", "square", "prod", "cumsum", "cumprod", "logcumsumexp",
+              "flip", "roll", "repeat_interleave", "tril", "triu", "diag", "diagonal", "unflatten", "gather",
+              "scatter", "scatter_add", "masked_fill", "sort", "argsort", "topk", "floor_divide", "remainder",
+              "add", "sub", "mul", "div", "neg", "silu", "mish", "selu", "celu", "hardtanh", "relu6", "hardsigmoid",
+              "hardswish", "logsigmoid", "softsign", "softmin", "argmin", "min"):
     globals()[_name] = _unary(_name)
 del _name
 

@@ -14,7 +14,8 @@ import numpy as np
 from . import autodiff, backend as backends
 from .dtypes import category as dtype_category, floating, result_type
 from .autodiff import Node, Op, is_grad_enabled
-from .ops import elementwise as E, linalg as L, reduce as R, shape as S
+from .ops import elementwise as E, linalg as L, reduce as R, rounding as Rd, shape as S
+from .tensor_vocabulary import TensorVocabulary
 
 float32, float64, float16 = np.dtype("float32"), np.dtype("float64"), np.dtype("float16")
 int32, int64, bool_, uint8 = np.dtype("int32"), np.dtype("int64"), np.dtype("bool"), np.dtype("uint8")
@@ -25,7 +26,7 @@ def _as_dtype(dtype):
     return None if dtype is None else np.dtype(dtype)
 
 
-class Tensor(E.Arithmetic, Node):
+class Tensor(TensorVocabulary, E.Arithmetic, Node):
     """An array with autodiff. Create with ``mg.tensor``, ``mg.zeros``, ``mg.randn``, ..."""
 
     __array_priority__ = 1000  # ndarray + Tensor -> Tensor.__radd__
@@ -206,8 +207,8 @@ class Tensor(E.Arithmetic, Node):
 
     # ---- more elementwise functions ------------------------------------------------------------------
     def sign(self):
-        """sign(x) as a constant (no gradient)."""
-        return self._new(self.backend.sign(self.data))
+        """sign(x); its gradient is 0 (as PyTorch's)."""
+        return Rd.Sign.apply(self)
 
     def positive_mask(self):
         """[x > 0] in x's dtype, as a constant."""
@@ -258,8 +259,10 @@ class Tensor(E.Arithmetic, Node):
         return self.where(bx > threshold, soft)
 
     # ---- reductions ------------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return R.Sum.apply(self, axes=R.normalize_axis(axis, self.ndim, "sum"), keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, dtype=None):
+        """Σ over ``axis``; integer and boolean sums are int64 (as PyTorch), ``dtype`` casts first."""
+        x = self.astype(dtype if dtype is not None else int64 if self.dtype.kind in "iub" else self.dtype)
+        return R.Sum.apply(x, axes=R.normalize_axis(axis, x.ndim, "sum"), keepdims=keepdims)
 
     def _needs_floating(self, op):
         if self.dtype.kind != "f":

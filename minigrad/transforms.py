@@ -50,11 +50,6 @@ def _argnums(argnums, n):
     return nums
 
 
-def _per_argnum(argnums, results):
-    """One result for an int ``argnums``, a tuple of them for a tuple."""
-    return results[0] if isinstance(argnums, int) else tuple(results)
-
-
 class _Nested:
     """Context for running ``f`` inside a transform; tells whether results must stay differentiable."""
 
@@ -79,39 +74,104 @@ class _Nested:
         return x.detach()
 
 
-def _call(f, args, argnums, has_aux=False, several_outputs=False):
-    """Run f with fresh nodes at ``argnums``; returns (nested ctx, inputs, output, aux).
+# ---- pytrees: tuples, lists and dicts of tensors as inputs and outputs ------------------------------
 
-    ``several_outputs``: f may return a tuple of nodes (the Jacobians then come per output)."""
+def _flatten(tree):
+    """(leaves, structure) of a pytree: tuples (namedtuples too), lists and dicts nest; anything else is a leaf."""
+    if isinstance(tree, (tuple, list)):
+        leaves, parts = [], []
+        for item in tree:
+            sub, part = _flatten(item)
+            leaves += sub
+            parts.append((part, len(sub)))
+        return leaves, (type(tree), None, parts)
+    if isinstance(tree, dict):
+        leaves, parts = _flatten(list(tree.values()))
+        return leaves, (dict, list(tree), parts[2])
+    return [tree], None
+
+
+def _unflatten(structure, leaves):
+    """The pytree of ``structure`` with ``leaves`` in its places (the inverse of ``_flatten``)."""
+    if structure is None:
+        return leaves[0]
+    kind, keys, parts = structure
+    items, start = [], 0
+    for part, n in parts:
+        items.append(_unflatten(part, leaves[start:start + n]))
+        start += n
+    if kind is dict:
+        return dict(zip(keys, items))
+    return kind(*items) if hasattr(kind, "_fields") else kind(items)
+
+
+def _call(f, args, argnums, has_aux=False):
+    """Run f with fresh nodes for the leaves of the arguments at ``argnums``.
+
+    Returns (nested ctx, input leaves, their structure per argnum, output leaves, output structure, aux).
+    """
     args = list(args)
     nums = _argnums(argnums, len(args))
-    ctx = _Nested([args[a] for a in nums])
+    flat = [_flatten(args[a]) for a in nums]
+    ctx = _Nested([x for leaves, _ in flat for x in leaves])
+    xs, in_trees = [], []
     with ctx:
-        xs = [_fresh(_as_node(args[a])) for a in nums]
-        for a, x in zip(nums, xs):
-            args[a] = x
+        for a, (leaves, structure) in zip(nums, flat):
+            fresh = [_fresh(_as_node(x)) for x in leaves]
+            args[a] = _unflatten(structure, fresh)
+            xs += fresh
+            in_trees.append((structure, len(fresh)))
         result = f(*args)
-    out, aux = (result if has_aux else (result, None))
-    if several_outputs and isinstance(out, tuple) and out and all(isinstance(o, Node) for o in out):
-        return ctx, xs, out, aux
-    if not isinstance(out, Node):
-        raise TypeError(f"the function must return a Scalar or Tensor, got {type(out).__name__}")
-    return ctx, xs, out, aux
+    if has_aux:
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise TypeError("with has_aux=True the function must return a pair (output, aux)")
+        out, aux = result
+    else:
+        out, aux = result, None
+    outs, out_tree = _flatten(out)
+    for o in outs:
+        if not isinstance(o, Node):
+            raise TypeError(f"the function must return Scalars or Tensors (or tuples, lists, dicts of them), "
+                            f"got {type(o).__name__}")
+    return ctx, xs, in_trees, outs, out_tree, aux
+
+
+def _per_argnum(values, in_trees, argnums):
+    """Flat per-leaf values regrouped into one pytree per argnum (one tree when argnums is an int)."""
+    trees, start = [], 0
+    for structure, n in in_trees:
+        trees.append(_unflatten(structure, values[start:start + n]))
+        start += n
+    return trees[0] if isinstance(argnums, int) else tuple(trees)
+
+
+def _check_like(given, expected, what):
+    """The leaves of ``given``, which must be as many as those of ``expected`` (lists and tuples may differ)."""
+    leaves, n = _flatten(given)[0], len(_flatten(expected)[0])
+    if len(leaves) != n:
+        raise ValueError(f"{what} has {len(leaves)} leaves but the value it belongs to has {n}")
+    return leaves
 
 
 # ---- reverse mode ------------------------------------------------------------------------------
 
 def value_and_grad(f, argnums=0, has_aux=False):
-    """x ↦ (f(x), ∇f(x)) for a scalar-valued f (with ``has_aux``: ((f(x), aux), ∇f(x)))."""
+    """x ↦ (f(x), ∇f(x)) for a scalar-valued f (with ``has_aux``: ((f(x), aux), ∇f(x))).
+
+    Arguments may be pytrees (tuples, lists, dicts of tensors); the gradient has the same structure."""
 
     def value_and_grad_f(*args):
-        ctx, xs, out, aux = _call(f, args, argnums, has_aux)
+        ctx, xs, in_trees, outs, out_tree, aux = _call(f, args, argnums, has_aux)
+        if out_tree is not None:
+            raise TypeError("grad needs a function that returns one scalar; use mg.vjp or mg.jacrev for "
+                            "tuples, lists or dicts of outputs")
+        out = outs[0]
         if out.size != 1:
             raise ValueError(f"grad needs a function with a scalar output, but it returned shape {out.shape}; "
                              "use mg.jacrev or mg.vjp for non-scalar outputs")
         with ctx:
             gs = autodiff.grad([out], xs, [out.ones_like()], create_graph=ctx.create_graph)
-        g = _per_argnum(argnums, [ctx.finish(g) for g in gs])
+        g = _per_argnum([ctx.finish(g) for g in gs], in_trees, argnums)
         value = ctx.finish(out)
         return ((value, aux) if has_aux else value), g
 
@@ -130,90 +190,100 @@ def grad(f, argnums=0, has_aux=False):
 
 
 def vjp(f, *primals, has_aux=False):
-    """(f(x), v ↦ vᵀ·∂f/∂x): reverse mode for any output shape."""
-    ctx, xs, out, aux = _call(f, primals, tuple(range(len(primals))), has_aux)
+    """(f(x), v ↦ vᵀ·∂f/∂x): reverse mode for any output shape; outputs, primals and cotangents may be pytrees."""
+    ctx, xs, in_trees, outs, out_tree, aux = _call(f, primals, tuple(range(len(primals))), has_aux)
 
     def vjp_fn(cotangent):
-        ct = out._lift(cotangent) if not isinstance(cotangent, Node) else cotangent
-        if ct.shape != out.shape:
-            raise ValueError(f"vjp: the cotangent has shape {ct.shape}, but the output has shape {out.shape}")
+        cts = _check_like(cotangent, _unflatten(out_tree, outs), "vjp: the cotangent")
+        cts = [o._lift(c) if not isinstance(c, Node) else c for o, c in zip(outs, cts)]
+        for o, c in zip(outs, cts):
+            if c.shape != o.shape:
+                raise ValueError(f"vjp: the cotangent has shape {c.shape}, but the output has shape {o.shape}")
         with ctx:
-            gs = autodiff.grad([out], xs, [ct], retain_graph=True, create_graph=ctx.create_graph)
-        return tuple(ctx.finish(g) for g in gs)
+            gs = autodiff.grad(outs, xs, cts, retain_graph=True, create_graph=ctx.create_graph)
+        return _per_argnum([ctx.finish(g) for g in gs], in_trees, tuple(range(len(primals))))
 
-    value = ctx.finish(out)
+    value = _unflatten(out_tree, [ctx.finish(o) for o in outs])
     return (value, vjp_fn, aux) if has_aux else (value, vjp_fn)
 
 
-def jacrev(f, argnums=0):
-    """The Jacobian by reverse mode: one vjp per output element; shape out.shape + x.shape
-    (a tuple per argument for a tuple ``argnums``, and per output when f returns a tuple)."""
+def _jacobians(outs, out_tree, xs, in_trees, argnums, derivative):
+    """The Jacobian pytree: for each output leaf, the per-argnum trees of ∂out/∂x (shape out.shape + x.shape)."""
+    per_output = [_per_argnum([derivative(i, j) for j in range(len(xs))], in_trees, argnums)
+                  for i in range(len(outs))]
+    return _unflatten(out_tree, per_output)
+
+
+def _unit(node, k):
+    """The k-th basis element in the shape of ``node``."""
+    e = np.zeros(node.size)
+    e[k] = 1.0
+    return node._lift(float(e[0])) if isinstance(node, Scalar) else node._lift(e.reshape(node.shape))
+
+
+def jacrev(f, argnums=0, has_aux=False):
+    """The Jacobian by reverse mode: one vjp per output element; shape out.shape + x.shape.
+
+    Inputs and outputs may be pytrees: the result nests the inputs' structure inside the outputs'."""
 
     def jac_f(*args):
-        ctx, xs, out, _ = _call(f, args, argnums, several_outputs=True)
-        outs = out if isinstance(out, tuple) else (out,)
-        per_output = []
+        ctx, xs, in_trees, outs, out_tree, aux = _call(f, args, argnums, has_aux)
+        pieces = {}
         with ctx:
-            for o in outs:
-                rows = [autodiff.grad([o], xs, [_basis(o, k)], retain_graph=True, create_graph=ctx.create_graph)
-                        for k in range(o.size)]
-                jacs = [ctx.finish(_assemble(o, x, [r[i] for r in rows], out_major=True)) for i, x in enumerate(xs)]
-                per_output.append(_per_argnum(argnums, jacs))
-        return tuple(per_output) if isinstance(out, tuple) else per_output[0]
+            for i, out in enumerate(outs):
+                rows = [autodiff.grad([out], xs, [_unit(out, k)], retain_graph=True, create_graph=ctx.create_graph)
+                        for k in range(out.size)]
+                for j, x in enumerate(xs):
+                    pieces[i, j] = ctx.finish(_assemble(out, x, [r[j] for r in rows], out_major=True))
+        jac = _jacobians(outs, out_tree, xs, in_trees, argnums, lambda i, j: pieces[i, j])
+        return (jac, aux) if has_aux else jac
 
     return jac_f
-
-
-def _basis(x, k):
-    """The k-th unit vector in x's shape, as a constant node like x."""
-    if isinstance(x, Scalar):
-        return x.ones_like()
-    e = np.zeros(x.size)
-    e[k] = 1.0
-    return x._lift(e.reshape(x.shape))
 
 
 # ---- forward mode -------------------------------------------------------------------------------
 
 def jvp(f, primals, tangents, has_aux=False):
-    """(f(x), ∂f/∂x · v): forward mode, one pass from inputs to output with each op's JVP rule."""
+    """(f(x), ∂f/∂x · v): forward mode, one pass from inputs to output with each op's JVP rule.
+
+    ``primals`` and ``tangents`` are tuples of the same structure (their items may be pytrees), as are the
+    output and its tangent."""
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
-    ctx, xs, out, aux = _call(f, primals, tuple(range(len(primals))), has_aux)
+    ctx, xs, in_trees, outs, out_tree, aux = _call(f, primals, tuple(range(len(primals))), has_aux)
     ts = []
-    for x, t in zip(xs, tangents):
+    for x, t in zip(xs, _check_like(tangents, primals, "jvp: tangents")):
         t = x._lift(t) if not isinstance(t, Node) else t
         if t.shape != x.shape:
             raise ValueError(f"jvp: a tangent has shape {t.shape}, but its primal has shape {x.shape}")
         ts.append(t)
     with ctx:
         with (enable_grad() if ctx.create_graph else no_grad()):
-            (t_out,) = autodiff.forward_sweep([out], xs, ts)
-    result = (ctx.finish(out), ctx.finish(t_out))
+            t_outs = autodiff.forward_sweep(outs, xs, ts)
+    result = (_unflatten(out_tree, [ctx.finish(o) for o in outs]),
+              _unflatten(out_tree, [ctx.finish(t) for t in t_outs]))
     return result + (aux,) if has_aux else result
 
 
-def jacfwd(f, argnums=0):
-    """The Jacobian by forward mode: one jvp per input element; shape out.shape + x.shape
-    (a tuple per argument for a tuple ``argnums``, and per output when f returns a tuple)."""
+def jacfwd(f, argnums=0, has_aux=False):
+    """The Jacobian by forward mode: one jvp per input element; shape out.shape + x.shape (pytrees as jacrev)."""
 
     def jac_f(*args):
-        ctx, xs, out, _ = _call(f, args, argnums, several_outputs=True)
-        outs = out if isinstance(out, tuple) else (out,)
-        jacs = [[None] * len(xs) for _ in outs]  # jacs[j][i] = ∂out_j/∂x_i
+        ctx, xs, in_trees, outs, out_tree, aux = _call(f, args, argnums, has_aux)
+        pieces = {}
         with ctx:
             with (enable_grad() if ctx.create_graph else no_grad()):
-                for i, x in enumerate(xs):
+                for j, x in enumerate(xs):
                     cols = []
                     for k in range(x.size):
-                        seeds = [v.zeros_like() for v in xs]
-                        seeds[i] = _basis(x, k)
-                        cols.append(autodiff.forward_sweep(list(outs), xs, seeds))
-                    for j, o in enumerate(outs):
-                        jacs[j][i] = ctx.finish(_assemble(o, x, [c[j] for c in cols], out_major=False))
-        per_output = [_per_argnum(argnums, row) for row in jacs]
-        return tuple(per_output) if isinstance(out, tuple) else per_output[0]
+                        seeds = [other.zeros_like() for other in xs]
+                        seeds[j] = _unit(x, k)
+                        cols.append(autodiff.forward_sweep(outs, xs, seeds))
+                    for i, out in enumerate(outs):
+                        pieces[i, j] = ctx.finish(_assemble(out, x, [c[i] for c in cols], out_major=False))
+        jac = _jacobians(outs, out_tree, xs, in_trees, argnums, lambda i, j: pieces[i, j])
+        return (jac, aux) if has_aux else jac
 
     return jac_f
 
@@ -223,6 +293,8 @@ def _assemble(out, x, pieces, out_major):
     if isinstance(out, Scalar) and isinstance(x, Scalar):
         return pieces[0]
     pieces = [p if isinstance(p, Tensor) else tensor(p.data, dtype=x.dtype) for p in pieces]
+    if not pieces:
+        return Tensor(x.backend.zeros(out.shape + x.shape, dtype=x.dtype), device=x.device)
     if out_major:  # pieces[k] = ∂out_k/∂x, shape x.shape
         return stack(pieces, 0).reshape(out.shape + x.shape)
     stacked = stack(pieces, -1)  # ∂out/∂x_k along the last axis

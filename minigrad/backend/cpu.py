@@ -149,3 +149,23 @@ def lazy_kernels(package: str, backend_name: str, namespace: dict):
 
 
 __getattr__ = lazy_kernels("kernels.cpu", "CPU", globals())
+
+
+# ---- vocabulary primitives (minigrad.ops.rounding, .math, .indexing; the CUDA backend has the same names) ----
+floor, ceil, trunc, rint = np.floor, np.ceil, np.trunc, np.rint
+arcsin, arccos, arctan, arctan2, copysign = np.arcsin, np.arccos, np.arctan, np.arctan2, np.copysign
+floor_divide, remainder = np.floor_divide, np.remainder
+bitwise_xor, left_shift, right_shift = np.bitwise_xor, np.left_shift, np.right_shift
+
+
+def cumsum(x, axis):
+    return np.cumsum(x, axis=axis)
+
+
+def argsort(x, axis=-1, descending=False):
+    """Indices that sort ``x`` along ``axis`` (stable; descending keeps equal values in their order)."""
+    if descending:
+        flipped = np.flip(x, axis)
+        n = x.shape[axis]
+        return (n - 1) - np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
+    return np.argsort(x, axis=axis, kind="stable")

@@ -282,3 +282,139 @@ def assign(a, b, index=Ellipsis):
 
 # ---- hot kernels (kernels.cuda, the same modules and names as kernels.cpu), imported on first use ----
 __getattr__ = lazy_kernels("kernels.cuda", "CUDA", globals())
+
+
+# ---- vocabulary primitives (minigrad.ops.rounding, .math, .indexing): the CPU backend's names ----------
+# Scalar device functions through the elementwise factory (CPU twins: the NumPy functions of the same
+# name), or compositions of the primitives above; tests/minigrad/test_vocabulary_devices.py compares them.
+import math  # noqa: E402
+
+
+@cuda.jit(device=True)
+def _signed(r, x):
+    """r as a float, and a zero result with x's sign (NumPy: ceil(-0.5) = -0.0)."""
+    return math.copysign(0.0, x) if r == 0 else float(r)
+
+
+@cuda.jit(device=True)
+def _floor(x):
+    return _signed(math.floor(x), x)
+
+
+@cuda.jit(device=True)
+def _ceil(x):
+    return _signed(math.ceil(x), x)
+
+
+@cuda.jit(device=True)
+def _trunc(x):
+    return _signed(math.trunc(x), x)
+
+
+@cuda.jit(device=True)
+def _rint(x):
+    """Round half to even (NumPy's rint); floats of magnitude ≥ 2^52 are integers already."""
+    if math.fabs(x) >= 4503599627370496.0:
+        return x
+    r = math.floor(x + 0.5)
+    if r - x == 0.5 and math.fmod(r, 2.0) != 0.0:
+        r -= 1.0
+    return _signed(r, x)
+
+
+@cuda.jit(device=True)
+def _arcsin(x):
+    return math.asin(x)
+
+
+@cuda.jit(device=True)
+def _arccos(x):
+    return math.acos(x)
+
+
+@cuda.jit(device=True)
+def _arctan(x):
+    return math.atan(x)
+
+
+@cuda.jit(device=True)
+def _arctan2(y, x):
+    return math.atan2(y, x)
+
+
+@cuda.jit(device=True)
+def _copysign(x, y):
+    return math.copysign(x, y)
+
+
+floor, ceil, trunc, rint, arcsin, arccos, arctan = map(_on_floats, (
+    ew.elementwise(_floor, 1, "floor", ew.floating_dtype), ew.elementwise(_ceil, 1, "ceil", ew.floating_dtype),
+    ew.elementwise(_trunc, 1, "trunc", ew.floating_dtype), ew.elementwise(_rint, 1, "rint", ew.floating_dtype),
+    ew.elementwise(_arcsin, 1, "arcsin", ew.floating_dtype), ew.elementwise(_arccos, 1, "arccos", ew.floating_dtype),
+    ew.elementwise(_arctan, 1, "arctan", ew.floating_dtype)))
+arctan2, copysign = map(_on_floats, (ew.elementwise(_arctan2, 2, "arctan2", ew.floating_dtype),
+                                     ew.elementwise(_copysign, 2, "copysign", ew.floating_dtype)))
+
+
+def _integral(a, b):
+    return all(np.dtype(x.dtype).kind in "iub" if is_device_array(x) else isinstance(x, (int, np.integer))
+               for x in (a, b))
+
+
+def floor_divide(a, b):
+    """⌊a / b⌋; on integers through float64 (exact below 2^53)."""
+    q = floor(divide(a, b))
+    return astype(q, ew.promoted_dtype((a, b))) if _integral(a, b) else q
+
+
+@cuda.jit(device=True)
+def _float_remainder(a, b):
+    """fmod with the sign of b (NumPy's remainder, exact for any magnitude)."""
+    r = math.fmod(a, b)
+    if r == 0:
+        return math.copysign(0.0, b)
+    if (r < 0) != (b < 0):
+        r += b
+    return r
+
+
+_remainder_of_floats = _on_floats(ew.elementwise(_float_remainder, 2, "remainder", ew.floating_dtype))
+
+
+def remainder(a, b):
+    """The remainder with the sign of b (Python's %); on integers a - ⌊a / b⌋·b (exact below 2^53)."""
+    if _integral(a, b):
+        return subtract(a, multiply(floor_divide(a, b), b))
+    return _remainder_of_floats(a, b)
+
+
+def bitwise_xor(a, b):
+    return bitwise_and(bitwise_or(a, b), invert(bitwise_and(a, b)))
+
+
+def left_shift(a, b):
+    return multiply(a, power(2, b))
+
+
+def right_shift(a, b):
+    """a >> b: floor division by 2^b (arithmetic shift)."""
+    return floor_divide(a, power(2, b))
+
+
+def cumsum(x, axis):
+    """Running sums along ``axis``: a matmul with an upper-triangular matrix of ones."""
+    axis = axis % x.ndim
+    n = x.shape[axis]
+    order = [a for a in range(x.ndim) if a != axis] + [axis]
+    moved = transpose(x, order)
+    dtype = np.dtype(x.dtype) if np.dtype(x.dtype).kind == "f" else np.dtype(np.float64)
+    upper = from_numpy(np.triu(np.ones((n, n), dtype=dtype)))
+    sums = reshape(matmul(reshape(astype(moved, dtype), (-1, n)), upper), moved.shape)
+    inverse = [order.index(a) for a in range(x.ndim)]
+    return astype(transpose(sums, inverse), x.dtype)
+
+
+def argsort(x, axis=-1, descending=False):
+    """Indices that sort ``x`` along ``axis``, computed on the host (no sort kernel yet)."""
+    from .cpu import argsort as host_argsort
+    return from_numpy(host_argsort(to_numpy(x), axis, descending))

@@ -171,3 +171,84 @@ def test_argnums_out_of_range_says_so():
 def test_tangent_shape_mismatch_says_so():
     with pytest.raises(ValueError, match=r"tangent has shape \(3,\).*\(4,\)"):
         mg.jvp(loss, (m64(X),), (m64(V[:3]),))
+
+
+# ---- pytrees: tuples, lists and dicts as inputs and outputs (issue 13) ------------------------------
+
+def pair(x, y):
+    """R^4 × R^4 -> (R^3, R): a tuple of outputs."""
+    return (x[:-1] * y[1:]).sin(), (x * y.exp()).sum()
+
+
+def params_loss(p):
+    """A dict of parameters -> a scalar."""
+    return ((p["w"] * p["x"]).tanh().sum() + p["b"] * p["b"]) * 1.0
+
+
+def _leaves(tree):
+    if isinstance(tree, dict):
+        return [leaf for k in sorted(tree) for leaf in _leaves(tree[k])]
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in _leaves(item)]
+    return [tree]
+
+
+def assert_trees_close(assert_close, actual, expected):
+    assert type(actual) is type(expected) or isinstance(actual, type(expected)) or isinstance(expected, type(actual))
+    if isinstance(expected, dict):
+        assert sorted(actual) == sorted(expected)
+    a, e = _leaves(actual), _leaves(expected)
+    assert len(a) == len(e)
+    for x, y in zip(a, e):
+        assert_close(x, y)
+
+
+Y = np.array([0.7, 0.1, -0.3, 0.9])
+PARAMS = {"w": np.array([0.5, -1.0, 2.0]), "x": np.array([0.3, 0.2, -0.4]), "b": np.array(0.7)}
+
+
+def test_jvp_with_tuple_outputs_and_tuple_primals_matches_torch(assert_close):
+    out, tangent = mg.jvp(pair, (m64(X), m64(Y)), (m64(V), m64(-V)))
+    t_out, t_tangent = torch.func.jvp(pair, (t64(X), t64(Y)), (t64(V), t64(-V)))
+    assert isinstance(out, tuple) and isinstance(tangent, tuple)
+    assert_trees_close(assert_close, out, t_out)
+    assert_trees_close(assert_close, tangent, t_tangent)
+
+
+def test_jvp_and_vjp_with_dict_primals_match_torch(assert_close):
+    mp, tp = ({k: f(v) for k, v in PARAMS.items()} for f in (m64, t64))
+    dirs = {k: np.full(np.shape(v), 0.5) for k, v in PARAMS.items()}
+    _, tangent = mg.jvp(params_loss, (mp,), ({k: m64(v) for k, v in dirs.items()},))
+    _, t_tangent = torch.func.jvp(params_loss, (tp,), ({k: t64(v) for k, v in dirs.items()},))
+    assert_close(tangent, t_tangent)
+    _, pull = mg.vjp(params_loss, mp)
+    _, t_pull = torch.func.vjp(params_loss, tp)
+    (grads,), (t_grads,) = pull(m64(1.5)), t_pull(t64(1.5))
+    assert isinstance(grads, dict)
+    assert_trees_close(assert_close, grads, t_grads)
+    assert_trees_close(assert_close, mg.grad(params_loss)(mp), torch.func.grad(params_loss)(tp))
+
+
+def test_vjp_with_tuple_outputs_takes_a_tuple_cotangent(assert_close):
+    out, pull = mg.vjp(pair, m64(X), m64(Y))
+    t_out, t_pull = torch.func.vjp(pair, t64(X), t64(Y))
+    cotangent = (np.array([1.0, -2.0, 0.5]), np.array(3.0))
+    assert_trees_close(assert_close, pull(tuple(m64(c) for c in cotangent)), t_pull(tuple(t64(c) for c in cotangent)))
+    with pytest.raises(ValueError, match="leaves"):
+        pull((m64(cotangent[0]),))
+
+
+@pytest.mark.parametrize("jac, torch_jac", [(mg.jacrev, torch.func.jacrev), (mg.jacfwd, torch.func.jacfwd)],
+                         ids=["jacrev", "jacfwd"])
+def test_jacobians_of_tuple_outputs_with_argnums_and_aux_match_torch(jac, torch_jac, assert_close):
+    def f(x, y):
+        a, b = pair(x, y)
+        return (a, b), {"norm": (a * a).sum()}
+
+    (jacs, aux) = jac(f, argnums=(0, 1), has_aux=True)(m64(X), m64(Y))
+    (t_jacs, t_aux) = torch_jac(f, argnums=(0, 1), has_aux=True)(t64(X), t64(Y))
+    assert jacs[0][1].shape == (3, 4) and jacs[1][0].shape == (4,)
+    assert_trees_close(assert_close, jacs, t_jacs)
+    assert_close(aux["norm"], t_aux["norm"])
+    dict_jac = jac(params_loss)({k: m64(v) for k, v in PARAMS.items()})
+    assert_trees_close(assert_close, dict_jac, torch_jac(params_loss)({k: t64(v) for k, v in PARAMS.items()}))

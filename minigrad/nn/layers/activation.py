@@ -100,3 +100,90 @@ class Softmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class _Elementwise(_Activation):
+    """An activation given by the name of its F function (``fn``); no parameters."""
+    fn = None
+
+    def forward(self, x):
+        return getattr(F, self.fn)(x)
+
+
+class SiLU(_Elementwise):
+    """x·σ(x) (swish)"""
+    fn = "silu"
+
+
+class Mish(_Elementwise):
+    """x·tanh(softplus(x))"""
+    fn = "mish"
+
+
+class Hardswish(_Elementwise):
+    """x·relu6(x + 3)/6"""
+    fn = "hardswish"
+
+
+class Hardsigmoid(_Elementwise):
+    """relu6(x + 3)/6"""
+    fn = "hardsigmoid"
+
+
+class ReLU6(_Elementwise):
+    """min(max(0, x), 6)"""
+    fn = "relu6"
+
+
+class SELU(_Elementwise):
+    """λ·(x if x > 0 else α(eˣ - 1)) with PyTorch's constants λ ≈ 1.0507, α ≈ 1.6733"""
+    fn = "selu"
+
+
+class Softsign(Module):
+    """x/(1 + |x|)"""
+
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """log σ(x)"""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Hardtanh(_Activation):
+    """clip(x, min_val, max_val)"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class CELU(_Activation):
+    """x if x > 0 else α(e^(x/α) - 1)"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__(inplace)
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Softmin(Softmax):
+    """exp(-xᵢ)/Σⱼ exp(-xⱼ) along ``dim``."""
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)

@@ -38,7 +38,9 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, n, "kernel_size")
         self.stride = _tuple(stride, n, "stride")
-        self.padding = _tuple(padding, n, "padding")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        self.padding = padding if isinstance(padding, str) else _tuple(padding, n, "padding")
         self.dilation = _tuple(dilation, n, "dilation")
         weight_shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(zeros(*weight_shape, dtype=dtype, device=device))
@@ -54,7 +56,7 @@ class _ConvNd(Module):
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
-        if any(self.padding):
+        if isinstance(self.padding, str) or any(self.padding):
             s += f", padding={self.padding}"
         if any(d != 1 for d in self.dilation):
             s += f", dilation={self.dilation}"
@@ -83,3 +85,49 @@ class Conv2d(_ConvNd):
         if x.ndim != 4:
             raise ValueError(f"Conv2d expects input of shape (N, C, H, W), got {x.shape}")
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class ConvTranspose2d(Module):
+    """x (N, C_in, H, W) → y (N, C_out, H_out, W_out), the transposed convolution (conv2d's input gradient);
+    W (C_in, C_out/groups, kh, kw). H_out = (H - 1)·s - 2p + d·(kh - 1) + output_padding + 1."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups: int = 1, bias: bool = True, dilation=1, padding_mode: str = "zeros", device="cpu",
+                 dtype=None):
+        super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                             f"both be divisible by groups ({groups})")
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = _tuple(kernel_size, 2, "kernel_size")
+        self.stride, self.padding = _tuple(stride, 2, "stride"), _tuple(padding, 2, "padding")
+        self.output_padding, self.dilation = _tuple(output_padding, 2, "output_padding"), _tuple(dilation, 2, "dilation")
+        self.weight = Parameter(zeros(in_channels, out_channels // groups, *self.kernel_size, dtype=dtype,
+                                      device=device))
+        if bias:
+            self.bias = Parameter(zeros(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        init.default_layer_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        if x.ndim not in (3, 4):
+            raise ValueError(f"ConvTranspose2d expects input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+        return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+                                  self.groups, self.dilation)
+
+    def extra_repr(self):
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if any(self.padding):
+            s += f", padding={self.padding}"
+        if any(self.output_padding):
+            s += f", output_padding={self.output_padding}"
+        if any(d != 1 for d in self.dilation):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s

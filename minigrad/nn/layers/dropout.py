@@ -15,3 +15,10 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) inputs with probability p (scaling the rest by 1/(1-p)) in training."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training)

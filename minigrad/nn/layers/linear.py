@@ -41,3 +41,22 @@ class Linear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Maxout(Module):
+    """y_k = max_j (w_kjᵀ x + b_kj), j = 1..pieces: a Linear layer to out_features·pieces values, then the
+    maximum of each group of ``pieces`` (seed 004's max(w₁ᵀx + b₁, w₂ᵀx + b₂) for pieces=2)."""
+
+    def __init__(self, in_features: int, out_features: int, pieces: int = 2, bias: bool = True, device="cpu",
+                 dtype=None):
+        super().__init__()
+        if pieces < 1:
+            raise ValueError(f"Maxout: pieces must be at least 1, got {pieces}")
+        self.in_features, self.out_features, self.pieces = in_features, out_features, pieces
+        self.linear = Linear(in_features, out_features * pieces, bias=bias, device=device, dtype=dtype)
+
+    def forward(self, x):
+        return F.maxout(self.linear(x), self.pieces, axis=-1)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"

@@ -49,7 +49,7 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         if x.ndim not in self.expected_ndims or x.shape[1] != self.num_features:
-            positions = {2: "", 3: ", L", 4: ", H, W"}
+            positions = {2: "", 3: ", L", 4: ", H, W", 5: ", D, H, W"}
             shapes = " or ".join(f"(N, {self.num_features}{positions[n]})" for n in self.expected_ndims)
             raise ValueError(f"{type(self).__name__}({self.num_features}) expects input of shape {shapes}, "
                              f"got {x.shape}")
@@ -77,6 +77,25 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Input (N, C, H, W); statistics per channel over N·H·W values."""
     expected_ndims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Input (N, C, D, H, W); statistics per channel over N·D·H·W values."""
+    expected_ndims = (5,)
+
+
+class LocalResponseNorm(Module):
+    """y = x / (k + α/n · Σ x²)^β over a window of n = ``size`` neighbouring channels (AlexNet)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class LayerNorm(Module):

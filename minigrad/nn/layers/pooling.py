@@ -17,14 +17,20 @@ def _check_4d(layer, x):
 class MaxPool2d(Module):
     """y[n, c, i, j] = max over the k×k window at (s·i - p, s·j - p); stride defaults to kernel_size."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices: bool = False,
+                 ceil_mode: bool = False):
         super().__init__()
+        if not isinstance(return_indices, bool):
+            raise TypeError(f"MaxPool2d: return_indices must be a bool (ceil_mode comes after it, as in PyTorch), "
+                            f"got {return_indices!r}")
         self.kernel_size, self.padding, self.dilation, self.ceil_mode = kernel_size, padding, dilation, ceil_mode
+        self.return_indices = return_indices
         self.stride = kernel_size if stride is None else stride
 
     def forward(self, x):
         _check_4d(self, x)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -64,3 +70,35 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """Put max-pooled values back at their ``indices`` (from MaxPool2d(return_indices=True)), zeros elsewhere."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = kernel_size if stride is None else stride
+
+    def forward(self, x, indices, output_size=None):
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class Upsample(Module):
+    """Resize (N, C, H, W) maps to ``size`` or by ``scale_factor``, mode "nearest" or "bilinear" (F.interpolate)."""
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+        super().__init__()
+        self.size, self.scale_factor, self.mode, self.align_corners = size, scale_factor, mode, align_corners
+
+    def forward(self, x):
+        return F.interpolate(x, self.size, self.scale_factor, self.mode, self.align_corners)
+
+    def extra_repr(self):
+        scale = self.scale_factor
+        scale = tuple(float(f) for f in scale) if isinstance(scale, (tuple, list)) else scale and float(scale)
+        which = f"size={self.size}" if self.size is not None else f"scale_factor={scale}"
+        return f"{which}, mode={self.mode!r}"

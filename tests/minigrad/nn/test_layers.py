@@ -54,6 +54,33 @@ LAYERS = [
                                           m.MaxPool2d(2), m.Flatten(), m.Linear(12, 2)), (2, 2, 4, 4)),
 ]
 
+LAYERS += [  # the vocabulary of issue 13
+    ("conv1d-same", lambda m: m.Conv1d(3, 4, 4, padding="same", dilation=2), (2, 3, 9)),
+    ("conv2d-same", lambda m: m.Conv2d(3, 4, (3, 4), padding="same"), (2, 3, 6, 7)),
+    ("conv2d-valid", lambda m: m.Conv2d(3, 2, 3, padding="valid", bias=False), (1, 3, 5, 5)),
+    ("conv-transpose2d", lambda m: m.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1), (2, 3, 4, 4)),
+    ("conv-transpose2d-groups", lambda m: m.ConvTranspose2d(4, 6, 2, groups=2, bias=False, dilation=2), (1, 4, 3, 3)),
+    ("upsample-nearest", lambda m: m.Upsample(scale_factor=2), (2, 3, 3, 4)),
+    ("upsample-bilinear", lambda m: m.Upsample(size=(5, 7), mode="bilinear"), (2, 3, 3, 4)),
+    ("upsample-bilinear-corners", lambda m: m.Upsample(scale_factor=3, mode="bilinear", align_corners=True),
+     (1, 2, 2, 3)),
+    ("batchnorm3d", lambda m: m.BatchNorm3d(3), (2, 3, 2, 3, 4)),
+    ("local-response-norm", lambda m: m.LocalResponseNorm(5, alpha=1e-2, k=2.0), (2, 7, 3, 3)),
+    ("dropout2d-eval-or-p0", lambda m: m.Dropout2d(0.0), (2, 3, 4, 4)),
+    ("hardswish", lambda m: m.Hardswish(), (3, 4)),
+    ("silu", lambda m: m.SiLU(), (3, 4)),
+    ("mish", lambda m: m.Mish(), (3, 4)),
+    ("hardsigmoid", lambda m: m.Hardsigmoid(), (3, 4)),
+    ("relu6", lambda m: m.ReLU6(), (3, 4)),
+    ("hardtanh", lambda m: m.Hardtanh(-0.5, 0.5), (3, 4)),
+    ("selu", lambda m: m.SELU(), (3, 4)),
+    ("celu", lambda m: m.CELU(0.5), (3, 4)),
+    ("softsign", lambda m: m.Softsign(), (3, 4)),
+    ("logsigmoid", lambda m: m.LogSigmoid(), (3, 4)),
+    ("softmin", lambda m: m.Softmin(dim=0), (3, 4)),
+]
+NORM_LAYERS_ADDED = {"batchnorm3d"}
+
 
 def run_both(layer, torch_layer, x_np, g_np):
     x = mg.tensor(x_np, requires_grad=True)
@@ -105,7 +132,7 @@ NORM_LAYERS = {"batchnorm1d", "batchnorm1d-3d", "batchnorm2d", "batchnorm2d-noaf
                "groupnorm", "instancenorm", "instancenorm-affine-stats"}
 
 
-@pytest.mark.parametrize("name, build", [(n, b) for n, b, _ in LAYERS if n not in NORM_LAYERS])
+@pytest.mark.parametrize("name, build", [(n, b) for n, b, _ in LAYERS if n not in NORM_LAYERS | NORM_LAYERS_ADDED])
 def test_repr_matches_torch(name, build):
     assert repr(build(nn)) == repr(build(torch.nn))
 
