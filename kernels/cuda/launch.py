@@ -9,6 +9,11 @@ import functools
 import numpy as np
 from numba import cuda
 
+from kernels.cuda import allocator, counters
+
+counters.install()
+allocator.install()
+
 WARP = 32
 MAX_THREADS = 256
 MAX_BLOCKS = 65535

@@ -6,16 +6,19 @@ are copies here, while reshape stays a view. Under ``NUMBA_ENABLE_CUDASIM=1`` ev
 Numba's CUDA simulator (slow, for tests on tiny shapes).
 """
 import builtins
+import functools
+import numbers
 
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
+from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh, staging
 
 from .cpu import lazy_kernels
 
 name = "cuda"
 SIMULATED = bool(config.ENABLE_CUDASIM)
+config.CUDA_LOW_OCCUPANCY_WARNINGS = 0  # small layers launch small grids on purpose
 ndarray = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
 
 
@@ -37,8 +40,21 @@ def is_device_array(x):
 
 # ---- allocation and transfer -----------------------------------------------------------------
 def from_numpy(a):
-    """A device copy of a NumPy array (or anything np.asarray takes)."""
-    return cuda.to_device(np.array(a, order="C", copy=None))
+    """A device copy of a NumPy array (or anything np.asarray takes), uploaded asynchronously from a
+    pinned staging buffer."""
+    return staging.to_device(np.array(a, order="C", copy=None))
+
+
+@functools.lru_cache(maxsize=1024)
+def _constant(value, dtype_str, kind):
+    """A read-only 0-d device array holding ``value``; cached, so a repeated Python number (1 in 1 - y²,
+    N in a mean, a learning rate) is copied to the device once, not once per step."""
+    return from_numpy(np.array(value, dtype=np.dtype(dtype_str)))
+
+
+def scalar_constant(value, dtype):
+    """The cached device constant of a Python number with ``dtype``."""
+    return _constant(value, np.dtype(dtype).str, type(value).__name__)
 
 
 def to_numpy(a):
@@ -49,6 +65,8 @@ def asarray(data, dtype=None):
     """Device arrays as they are (cast when ``dtype`` differs); anything else copied to the device."""
     if is_device_array(data):
         return data if dtype is None else astype(data, dtype)
+    if isinstance(data, numbers.Number) and dtype is not None:
+        return scalar_constant(data, dtype)
     return from_numpy(np.asarray(data, dtype=dtype))
 
 
@@ -139,11 +157,21 @@ def synchronize():
 
 # ---- elementwise maps with broadcasting -------------------------------------------------------
 def _on_device(fn):
-    """fn with NumPy array operands copied to the device (device arrays and numbers pass as they are)."""
+    """fn with NumPy array operands copied to the device and Python numbers as cached device constants
+    of the dtype NumPy gives them (device arrays pass as they are)."""
     def wrapper(*operands):
-        return fn(*[from_numpy(x) if isinstance(x, np.ndarray) else x for x in operands])
+        return fn(*_device_operands(operands))
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
+
+
+def _device_operands(operands):
+    operands = [from_numpy(x) if isinstance(x, np.ndarray) else x for x in operands]
+    if any(isinstance(x, (numbers.Number, np.generic)) for x in operands):
+        dtype = ew.promoted_dtype(operands)
+        operands = [scalar_constant(x, dtype) if isinstance(x, (numbers.Number, np.generic)) else x
+                    for x in operands]
+    return operands
 
 
 def _on_floats(fn):
@@ -264,15 +292,27 @@ def _shape(shape):
 
 # ---- in-place updates (optimizers, buffers) ---------------------------------------------------
 def iadd(a, b):
-    ew.add(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
+    ew.add(*_device_operands((a, b)), out=a)
 
 
 def imul(a, b):
-    ew.multiply(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
+    ew.multiply(*_device_operands((a, b)), out=a)
 
 
 def assign(a, b, index=Ellipsis):
     ix.setitem(a, index, b)
+
+
+# ---- the fused loss: labels reach it validated on the host (nn.functional._labels), so the kernels'
+# own range check, a device-to-host copy in each direction, is skipped -------------------------------
+def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_forward(logits, labels, label_smoothing, labels_checked=True)
+
+
+def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing, labels_checked=True)
 
 
 # ---- hot kernels (kernels.cuda, the same modules and names as kernels.cpu), imported on first use ----
