@@ -10,16 +10,19 @@ stand-in for the CUDA driver under numba-cuda:
     kernel launch      numba-cuda's real dispatcher (argument typing, overload lookup, lowering to
                        LLVM on first use), then recorded in LAUNCHES and skipped: no kernel runs
 
-What it measures: launches, allocations, copies and synchronisations per step (through
-kernels.cuda.counters, as on a GPU), and host milliseconds per step. Values computed by kernels
+What it measures: launches, driver allocations, copies and synchronisations (COUNTS, counted here at
+the driver's place, independently of kernels.cuda.counters, so each checks the other, and it also
+counts code older than those counters), and host milliseconds per step. Values computed by kernels
 are garbage (nothing runs), so it proves costs, never results.
 """
+import collections
 import contextlib
 import ctypes
 import os
 import sys
 
 LAUNCHES = []
+COUNTS = collections.Counter()
 _buffers = {}
 
 
@@ -56,6 +59,8 @@ def install():
     from numba.cuda.cudadrv import devices, driver
 
     def raw_block(size):
+        COUNTS["allocations"] += 1
+        COUNTS["allocated_bytes"] += int(size)
         buffer = np.empty(max(int(size), 1), np.uint8)
         address = buffer.ctypes.data
         _buffers[address] = buffer
@@ -67,6 +72,8 @@ def install():
         memory_manager = type("Manager", (), {"pool": None})()
 
         def memalloc(self, size):
+            if self.memory_manager.pool is None:  # code without kernels.cuda.allocator: every request allocates
+                return raw_block(size)
             return allocator.pooled_memalloc(self.memory_manager.pool, self, size)
 
         def memhostalloc(self, size, mapped=False, portable=False, wc=False):
@@ -79,7 +86,7 @@ def install():
             return driver.Stream(binding.CUstream(0))
 
         def synchronize(self):
-            pass
+            COUNTS["synchronizations"] += 1
 
         def get_memory_info(self):
             return 100 << 30, 141 << 30
@@ -99,6 +106,9 @@ def install():
         return driver.host_pointer(obj, readonly=True) if host else driver.device_pointer(obj)
 
     def memmove(dst, src, size, dst_host, src_host):
+        kind = "d2h" if dst_host else "h2d" if src_host else "d2d"
+        COUNTS[f"{kind}_copies"] += 1
+        COUNTS[f"{kind}_bytes"] += int(size)
         if size:
             ctypes.memmove(pointer(dst, dst_host), pointer(src, src_host), size)
 
@@ -106,13 +116,25 @@ def install():
     driver.device_to_host = lambda dst, src, size, stream=0: memmove(dst, src, size, True, False)
     driver.device_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, False)
     driver.device_memset = lambda dst, value, size, stream=0: ctypes.memset(pointer(dst), value, size)
-    cuda.synchronize = lambda: None
-    driver.Stream.synchronize = lambda self: None
+    def synchronize(*args):
+        COUNTS["synchronizations"] += 1
+    cuda.synchronize = synchronize
+    driver.Stream.synchronize = synchronize
     dispatcher._Kernel.bind = lambda self: None
 
     def launch(self, args, griddim, blockdim, stream=0, sharedmem=0):
+        COUNTS["launches"] += 1
         LAUNCHES.append((self.py_func.__qualname__, tuple(griddim), tuple(blockdim)))
     dispatcher._Kernel.launch = launch
 
-    from kernels.cuda import allocator  # after the driver is replaced: kernels.cuda.counters wraps these
+    import kernels.cuda  # noqa: F401  (after the driver is replaced: kernels.cuda.counters wraps these)
+    try:
+        from kernels.cuda import allocator
+    except ImportError:  # older code: no pool
+        return
     CONTEXT.memory_manager.pool = allocator.BlockPool(raw_block)
+
+
+def reset():
+    COUNTS.clear()
+    LAUNCHES.clear()

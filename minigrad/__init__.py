@@ -33,4 +33,4 @@ for _name in ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmo
 del _name
 
 __version__ = "0.1.0"
-from . import nn, optim, models
+from . import cuda, nn, optim, models

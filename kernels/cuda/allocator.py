@@ -79,7 +79,7 @@ def simulated_device_array(shape, dtype=np.float64, strides=None, order="C", str
     block, size = SIMULATED_POOL.acquire(nbytes)
     view = (ctypes.c_uint8 * max(nbytes, 1)).from_buffer(block)
     weakref.finalize(view, SIMULATED_POOL.release, block, size)
-    host = np.frombuffer(view, np.uint8, count=nbytes).view(dtype).reshape(shape, order=order)
+    host = np.ndarray(shape, dtype, buffer=view, strides=strides, order=order)
     return cuda.devicearray.FakeCUDAArray(host, stream=stream)
 
 
@@ -99,7 +99,8 @@ def _install_simulator():
         if host.dtype.char in "Mm":
             return original_to_device(ary, stream=stream, copy=copy)
         out = simulated_device_array(host.shape, host.dtype, stream=stream)
-        out.copy_to_device(host)
+        if host.size:
+            out.copy_to_device(host)
         return out
 
     cuda.device_array, cuda.device_array_like, cuda.to_device = device_array, device_array_like, to_device

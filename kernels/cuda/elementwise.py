@@ -16,7 +16,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant
+from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant, scalar_constant
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
 
@@ -73,12 +73,12 @@ def where_dtype(operands):
 
 
 def _as_device_operand(x, dtype, name):
-    """A device array as it is, a Python scalar as a 1-element device array of `dtype`."""
+    """A device array as it is, a Python scalar as a 1-element device array of `dtype` (cached)."""
     if cuda.devicearray.is_cuda_ndarray(x):
         check_device_array(x, name)
         return x.reshape(x.size), tuple(x.shape)
     if isinstance(x, (bool, int, float, np.generic)):
-        return cuda.to_device(np.array([x], dtype=dtype)), ()
+        return scalar_constant(x, dtype).reshape(1), ()
     raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
 
 

@@ -52,6 +52,24 @@ def int64_constant(rows):
     return cuda.to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
 
 
+_constants = {}
+
+
+def scalar_constant(value, dtype):
+    """A read-only 0-d device array holding the Python number ``value`` as ``dtype``.
+
+    Cached by (type, repr, dtype) (so -0.0, nan and True stay themselves), so a repeated number (the 1
+    in 1 - y², the N of a mean, a momentum) costs one host-to-device copy per process, not one per use.
+    """
+    key = (type(value).__name__, repr(value), np.dtype(dtype).str)
+    constant = _constants.get(key)
+    if constant is None:
+        if len(_constants) >= 4096:
+            _constants.clear()
+        constant = _constants[key] = cuda.to_device(np.array(value, dtype=dtype))
+    return constant
+
+
 def check_device_array(x, name, dtypes=None, contiguous=True):
     """Raise TypeError unless x is a numba device array (C-contiguous, of one of `dtypes`)."""
     if not cuda.devicearray.is_cuda_ndarray(x):

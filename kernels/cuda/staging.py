@@ -45,7 +45,7 @@ def _free_buffer(size):
 
 def to_device(host):
     """A device copy of the C-contiguous NumPy array ``host``, uploaded asynchronously from pinned memory."""
-    host = np.ascontiguousarray(host)
+    host = np.asarray(host, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
     if config.ENABLE_CUDASIM or host.nbytes == 0 or host.dtype.hasobject or host.dtype.char in "Mm":
         return cuda.to_device(host)  # the simulator has no pinned memory or streams: the same one copy
     buffer = _free_buffer(bin_size(host.nbytes))

@@ -6,13 +6,13 @@ are copies here, while reshape stays a view. Under ``NUMBA_ENABLE_CUDASIM=1`` ev
 Numba's CUDA simulator (slow, for tests on tiny shapes).
 """
 import builtins
-import functools
 import numbers
 
 import numpy as np
 from numba import config, cuda
 
 from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh, staging
+from kernels.cuda.launch import scalar_constant
 
 from .cpu import lazy_kernels
 
@@ -45,18 +45,6 @@ def from_numpy(a):
     return staging.to_device(np.array(a, order="C", copy=None))
 
 
-@functools.lru_cache(maxsize=1024)
-def _constant(value, dtype_str, kind):
-    """A read-only 0-d device array holding ``value``; cached, so a repeated Python number (1 in 1 - y²,
-    N in a mean, a learning rate) is copied to the device once, not once per step."""
-    return from_numpy(np.array(value, dtype=np.dtype(dtype_str)))
-
-
-def scalar_constant(value, dtype):
-    """The cached device constant of a Python number with ``dtype``."""
-    return _constant(value, np.dtype(dtype).str, type(value).__name__)
-
-
 def to_numpy(a):
     return a.copy_to_host()
 
@@ -66,7 +54,7 @@ def asarray(data, dtype=None):
     if is_device_array(data):
         return data if dtype is None else astype(data, dtype)
     if isinstance(data, numbers.Number) and dtype is not None:
-        return scalar_constant(data, dtype)
+        return scalar_constant(data, dtype)  # a number made a constant tensor (1 in 1 - y²): copied once, cached
     return from_numpy(np.asarray(data, dtype=dtype))
 
 
@@ -157,21 +145,11 @@ def synchronize():
 
 # ---- elementwise maps with broadcasting -------------------------------------------------------
 def _on_device(fn):
-    """fn with NumPy array operands copied to the device and Python numbers as cached device constants
-    of the dtype NumPy gives them (device arrays pass as they are)."""
+    """fn with NumPy array operands copied to the device (device arrays and numbers pass as they are)."""
     def wrapper(*operands):
-        return fn(*_device_operands(operands))
+        return fn(*[from_numpy(x) if isinstance(x, np.ndarray) else x for x in operands])
     wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
     return wrapper
-
-
-def _device_operands(operands):
-    operands = [from_numpy(x) if isinstance(x, np.ndarray) else x for x in operands]
-    if any(isinstance(x, (numbers.Number, np.generic)) for x in operands):
-        dtype = ew.promoted_dtype(operands)
-        operands = [scalar_constant(x, dtype) if isinstance(x, (numbers.Number, np.generic)) else x
-                    for x in operands]
-    return operands
 
 
 def _on_floats(fn):
@@ -292,11 +270,11 @@ def _shape(shape):
 
 # ---- in-place updates (optimizers, buffers) ---------------------------------------------------
 def iadd(a, b):
-    ew.add(*_device_operands((a, b)), out=a)
+    ew.add(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
 
 
 def imul(a, b):
-    ew.multiply(*_device_operands((a, b)), out=a)
+    ew.multiply(a, asarray(b) if isinstance(b, np.ndarray) else b, out=a)
 
 
 def assign(a, b, index=Ellipsis):
