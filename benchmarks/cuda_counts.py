@@ -33,6 +33,7 @@ def parse_args(argv):
     parser.add_argument("--gpu", action="store_true", help="run on the real GPU instead of the host probe")
     parser.add_argument("--small", action="store_true", help="8x8 images for ResNet-18 (same counts, quicker)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per run")
+    parser.add_argument("--markdown", metavar="PATH", help="also write the table to PATH (rewritten after each run)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N of one step")
     args = parser.parse_args(argv)
     runs = []
@@ -138,16 +139,21 @@ def main(argv=None):
         probe.install()
     rows = []
     for name, batch in args.runs:
-        row = measure(name, batch, args, probe)
-        rows.append(row)
+        rows.append(measure(name, batch, args, probe))
         if args.json:
-            print(json.dumps(row), flush=True)
+            print(json.dumps(rows[-1]), flush=True)
+        if args.markdown:
+            with open(args.markdown, "w") as f:
+                f.write(table(rows, args.gpu))
     if not args.json:
-        columns = ["model", "batch", *FIELDS, "host_ms"] + (["step_ms"] if args.gpu else [])
-        print("| " + " | ".join(columns) + " |")
-        print("|" + " --- |" * len(columns))
-        for row in rows:
-            print("| " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
+        print(table(rows, args.gpu), end="")
+
+
+def table(rows, gpu):
+    columns = ["model", "batch", *FIELDS, "host_ms"] + (["step_ms"] if gpu else [])
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
