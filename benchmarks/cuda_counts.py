@@ -9,8 +9,9 @@
 A step is what a training loop does per batch: upload the images from the host, forward,
 cross-entropy against the host labels (validated there, then uploaded), backward, SGD with momentum.
 Per step after 3 warm-up steps: launches, driver allocations, pool hits, host->device and
-device->host copies, synchronisations, and host milliseconds (the median of --steps steps; on a GPU
-also the step's wall time with the GPU work, synchronised at the end). The counts do not depend on
+device->host copies, synchronisations, and host milliseconds (the median of --steps steps: wall time
+until the step returns, and the process's CPU time, which a busy shared machine inflates less; on a
+GPU also the step's wall time with the GPU work, synchronised at the end). The counts do not depend on
 the image size, so --small uses 8x8 images (ResNet-18) to make the probe quick.
 """
 import argparse
@@ -103,17 +104,18 @@ def measure(name, batch, args, probe):
     step()
     counted = project_counts()
     driver = dict(probe.COUNTS) if probe is not None else None
-    host, wall = [], []
+    host, cpu, wall = [], [], []
     for _ in range(args.steps):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         step()
         host.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         cuda.synchronize()
         wall.append(time.perf_counter() - start)
-    row = {"model": MODELS[name][0], "batch": batch,
-           "host_ms": round(1e3 * sorted(host)[len(host) // 2], 2)}
+    median = lambda samples: round(1e3 * sorted(samples)[len(samples) // 2], 2)  # noqa: E731
+    row = {"model": MODELS[name][0], "batch": batch, "host_ms": median(host), "host_cpu_ms": median(cpu)}
     if args.gpu:
-        row["step_ms"] = round(1e3 * sorted(wall)[len(wall) // 2], 2)
+        row["step_ms"] = median(wall)
     source = counted if counted is not None else {}
     for field in FIELDS:
         value = driver.get(field, 0) if driver is not None and field != "pool_hits" else source.get(field)
@@ -131,7 +133,7 @@ def measure(name, batch, args, probe):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # after PYTHONPATH: it may name another checkout
     probe = None
     if not args.gpu:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -150,7 +152,7 @@ def main(argv=None):
 
 
 def table(rows, gpu):
-    columns = ["model", "batch", *FIELDS, "host_ms"] + (["step_ms"] if gpu else [])
+    columns = ["model", "batch", *FIELDS, "host_ms", "host_cpu_ms"] + (["step_ms"] if gpu else [])
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
