@@ -125,7 +125,7 @@ def measure(name, batch, args, probe):
         if driver is not None:
             row["counters_agree"] = all(driver.get(f, 0) == counted[f] for f in FIELDS if f != "pool_hits")
     if args.profile:
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)  # CPU time, which a busy machine distorts less
         profile.runcall(step)
         pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(args.profile)
     return row
@@ -133,7 +133,7 @@ def measure(name, batch, args, probe):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # after PYTHONPATH: it may name another checkout
+    sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # after PYTHONPATH (another checkout)
     probe = None
     if not args.gpu:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -73,7 +73,8 @@ for m in ('numpy', 'numba', 'numba.cuda', 'torch', 'pytest', 'cupy', 'nvmath'):
 from numba import cuda
 print('numba cuda.is_available', cuda.is_available())
 if cuda.is_available():
-    d = cuda.get_current_device(); print('device', getattr(d, 'name', '?'), 'cc', d.compute_capability, 'SMs', getattr(d, 'MULTIPROCESSOR_COUNT', '?'))
+    d = cuda.get_current_device()
+    print('device', getattr(d, 'name', '?'), 'cc', d.compute_capability, 'SMs', getattr(d, 'MULTIPROCESSOR_COUNT', '?'))
 EOF"
 
 # ---- 2 what a step asks of the GPU (first, it is quick and tells the most) ------------------------------
