@@ -3,7 +3,8 @@ so a training step that repeats the shapes of the last one allocates nothing fro
 
     request n bytes -> bin = n rounded up to 512 bytes
     pool has a free block of that bin  -> reuse it   (a pool hit, no cuMemAlloc)
-    otherwise                          -> allocate a block of the bin from the driver (an allocation)
+    otherwise                          -> allocate a block of the bin from the driver (an allocation;
+                                          if the driver is out of memory, drop the cached blocks, retry)
     the array that held it dies        -> its block returns to the bin's free list (no cuMemFree)
 
 Stream-ordered because every kernel and copy goes to one stream (numba's default stream): a block
@@ -17,6 +18,7 @@ hands out host buffers to `cuda.device_array` / `cuda.to_device`, so both count 
 """
 import collections
 import ctypes
+import gc
 import weakref
 
 import numpy as np
@@ -48,9 +50,17 @@ class BlockPool:
             counters.record("pool_hits")
             self.cached_bytes -= size
             return blocks.pop(), size
+        try:
+            block = self.raw(size)
+        except Exception:  # out of memory, most likely: give the cached blocks back and try once more
+            if not self.cached_bytes:
+                raise
+            self.empty()
+            gc.collect()
+            block = self.raw(size)
         counters.record("allocations")
         counters.record("allocated_bytes", size)
-        return self.raw(size), size
+        return block, size
 
     def release(self, block, size):
         self.free[size].append(block)

@@ -48,9 +48,15 @@ def kernel_name(py_func):
     return f"{module}.{qualname}"
 
 
+_names = {}
+
+
 def record_launch(py_func):
+    name = _names.get(py_func)
+    if name is None:
+        name = _names[py_func] = kernel_name(py_func)
     _counts["launches"] += 1
-    _launches_by_kernel[kernel_name(py_func)] += 1
+    _launches_by_kernel[name] += 1
 
 
 def _nbytes(array):

@@ -65,6 +65,31 @@ def test_block_pool_hands_out_freed_blocks_of_the_same_bin():
     assert made == [512, 512, 1024] and pool.cached_bytes == 0
 
 
+class _Block:
+    """A device block of a two-block "device": alive while someone holds it."""
+
+
+def test_when_the_driver_is_out_of_memory_the_cached_blocks_are_dropped_and_it_retries():
+    import weakref
+    live = weakref.WeakSet()
+
+    def raw(size):
+        if len(live) >= 2:
+            raise MemoryError("out of device memory")
+        block = _Block()
+        live.add(block)
+        return block
+    pool = allocator.BlockPool(raw)
+    cached, size = pool.acquire(100)
+    pool.release(cached, size)
+    del cached
+    in_use, _ = pool.acquire(5000)             # another bin: the device is now full
+    big, size = pool.acquire(9000)             # out of memory, the 512-byte block is dropped, retried
+    assert len(live) == 2 and pool.cached_bytes == 0 and size == 9216
+    with pytest.raises(MemoryError):
+        pool.acquire(9000)                     # nothing cached to drop: the error reaches the caller
+
+
 def _address(device_array):
     return device_array._ary.__array_interface__["data"][0]
 

@@ -75,3 +75,12 @@ def test_a_real_models_step_stays_on_the_device(probe_steps, model):
 @pytest.mark.parametrize("model, budget", [("LeNet-5", 40), ("ResNet-18", 250)])
 def test_launch_budget_of_a_training_step(probe_steps, model, budget):
     assert probe_steps[model]["launches"] <= budget, probe_steps[model]["launches_by_kernel"]
+
+
+def test_mg_cuda_is_there_without_importing_numba_cuda():
+    import subprocess
+    import sys
+    code = ("import sys, minigrad as mg; assert callable(mg.cuda.stats) and callable(mg.cuda.reset_stats); "
+            "print(sorted(m for m in sys.modules if m.startswith(('numba.cuda', 'kernels.cuda'))))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr[-2000:]
