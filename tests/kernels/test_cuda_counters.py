@@ -91,7 +91,9 @@ def test_when_the_driver_is_out_of_memory_the_cached_blocks_are_dropped_and_it_r
 
 
 def _address(device_array):
-    return device_array._ary.__array_interface__["data"][0]
+    """Where the array's memory starts (host memory under the simulator)."""
+    host = getattr(device_array, "_ary", None)
+    return host.__array_interface__["data"][0] if host is not None else device_array.device_ctypes_pointer.value
 
 
 def test_a_freed_array_returns_its_block_to_the_pool(counted):
