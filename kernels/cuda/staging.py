@@ -54,4 +54,5 @@ def to_device(host):
     stream = cuda.default_stream()
     out = cuda.to_device(staged, stream=stream)
     buffer.done.record(stream)
+    out.stream = 0  # later copies of it behave as every other array's: numba's default, synchronous ones
     return out
