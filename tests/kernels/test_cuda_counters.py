@@ -129,3 +129,25 @@ def test_a_scalar_operand_is_copied_once_and_keeps_its_value(counted, value):
     np.testing.assert_array_equal(out.copy_to_host(), expected)
     assert stats["h2d_copies"] == 0 and stats["launches"] == 1
     assert np.signbit(scalar_constant(value, np.float32).copy_to_host()) == np.signbit(np.float32(value))
+
+
+def test_a_staging_buffer_is_reused_only_once_its_upload_is_done(monkeypatch):
+    from kernels.cuda import staging
+
+    class Buffer:
+        def __init__(self, size):
+            self.size, self.busy = size, True
+
+        def ready(self):
+            return not self.busy
+    monkeypatch.setattr(staging, "_Buffer", Buffer)
+    monkeypatch.setattr(staging, "_buffers", staging.collections.defaultdict(list))
+    monkeypatch.setattr(staging, "_cached", [0])
+    monkeypatch.setattr(staging, "MAX_CACHED_BYTES", 2048)
+    first = staging._free_buffer(1024)
+    second = staging._free_buffer(1024)        # the first is still being uploaded from
+    first.busy = False
+    assert second is not first and staging._free_buffer(1024) is first
+    first.busy = True
+    assert staging._free_buffer(1024) not in (first, second)   # both busy and the cache full: a spare one
+    assert staging._cached == [2048] and len(staging._buffers[1024]) == 2
