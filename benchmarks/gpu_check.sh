@@ -55,10 +55,10 @@ export PYTHONPATH=$ROOT${PYTHONPATH:+:$PYTHONPATH} PYTHONDONTWRITEBYTECODE=1 NUM
 if [ "$MODE" = run ]; then mkdir -p "$OUT/train"; : > "$OUT/summary.txt"; fi
 if [ "$SMOKE" = 1 ]; then
   COUNT_ARGS="--runs lenet:2,resnet:2 --small --steps 1"; BENCH_ARGS="--smoke"; TEST_K=(-k counters)
-  TRAIN_ARGS="--epochs 1 --limit-train 64 --limit-test 64 --batch-size 32"
+  TRAIN_ARGS="--epochs 1 --limit-train 64 --limit-test 64 --batch-size 32"; DEVICE=cpu  # the simulator: hours at 28x28
 else  # on the GPU: counts and times on the real driver (--gpu), LeNet-5 for 2 epochs (>= 98.5% expected)
   COUNT_ARGS="--gpu --runs lenet:64,resnet:16,resnet:128 --steps 10"; BENCH_ARGS=""; TEST_K=()
-  TRAIN_ARGS="--epochs 2 --batch-size 64 --lr 0.05"
+  TRAIN_ARGS="--epochs 2 --batch-size 64 --lr 0.05"; DEVICE=cuda
 fi
 
 # ---- 1 environment -------------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ else
 fi
 if [ -d "$DATA" ] || [ "$MODE" = --dry-run ]; then
   phase train "$T" "$OUT/train/train.log" $PY -m minigrad.train --model lenet5 --dataset mnist --data-dir "$DATA" \
-    --device cuda $TRAIN_ARGS --quiet --out "$OUT/train"
+    --device $DEVICE $TRAIN_ARGS --quiet --out "$OUT/train"
 else
   log "train skipped: no MNIST at $DATA (run 'bash benchmarks/gpu_check.sh --stage' beside ../shared first)"
 fi
