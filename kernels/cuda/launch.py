@@ -43,7 +43,7 @@ def reduction_threads(n):
     return threads
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=4096)  # more than the distinct geometries of a ResNet-18 step
 def int64_constant(rows):
     """A small read-only int64 device array holding `rows` (a tuple of equal-length tuples).
 
