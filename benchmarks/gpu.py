@@ -1,6 +1,7 @@
 """GPU benchmarks: minigrad's CUDA backend next to PyTorch on the same GPU, in one run.
 
     GEMM              C = A @ B, square float32: TFLOP/s (2n³ / time) against torch.matmul
+    GEMM kernel       the same with C preallocated (minigrad's GEMM kernel alone, torch.matmul(out=C))
     conv2d            forward + backward (dx, dw), float32: ms against PyTorch (cuDNN)
     LeNet-5, ResNet-18  training steps (forward, cross-entropy, backward, SGD with momentum) on a fixed
                       batch: images/s against PyTorch eager FP32 with the same architecture and weights
@@ -11,13 +12,15 @@ by cuda.synchronize() / torch.cuda.synchronize(). Before timing, each pair is ch
 same numbers (the "check" column: largest difference relative to the largest value).
 
     python benchmarks/gpu.py                      # on a CUDA GPU: prints a Markdown table
-    python benchmarks/gpu.py --out gpu.md         # and writes it
+    python benchmarks/gpu.py --out gpu.md --jsonl gpu.jsonl   # and writes them, row by row as they finish
+    python benchmarks/gpu.py --only "GEMM kernel"  # only the rows whose name starts so
     NUMBA_ENABLE_CUDASIM=1 python benchmarks/gpu.py --smoke   # the same logic on tiny sizes, no GPU needed
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import statistics
 import sys
 import time
@@ -138,6 +141,20 @@ def bench_gemm(setup, n, sizes):
     check = relative_difference((ma @ mb).numpy(), torch.matmul(ta, tb).cpu().numpy())
     seconds = compare(setup, lambda: ma @ mb, lambda: torch.matmul(ta, tb), sizes)
     return f"GEMM {n}×{n}×{n}", seconds, "TFLOP/s", 2 * n ** 3 / 1e12, check
+
+
+def bench_gemm_kernel(setup, n, sizes):
+    from kernels.cuda import gemm
+    torch, rng = setup.torch, np.random.default_rng(0)
+    a, b = (rng.standard_normal((n, n)).astype(np.float32) for _ in range(2))
+    da, db = setup.backend.from_numpy(a), setup.backend.from_numpy(b)
+    dc = setup.backend.empty((n, n), np.float32)
+    ta, tb = (torch.tensor(m, device=setup.torch_device) for m in (a, b))
+    tc = torch.empty((n, n), device=setup.torch_device)
+    gemm.gemm(da, db, dc)
+    check = relative_difference(dc.copy_to_host(), torch.matmul(ta, tb).cpu().numpy())
+    seconds = compare(setup, lambda: gemm.gemm(da, db, dc), lambda: torch.matmul(ta, tb, out=tc), sizes)
+    return f"GEMM kernel {n}×{n}×{n}, C preallocated", seconds, "TFLOP/s", 2 * n ** 3 / 1e12, check
 
 
 def bench_conv(setup, shape, sizes):
@@ -300,19 +317,40 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, help="also write the Markdown table to this file")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one timed run: checks the logic (works on the CUDA simulator)")
+    parser.add_argument("--jsonl", type=Path, help="append one JSON line per finished row to this file")
+    parser.add_argument("--only", action="append", metavar="PREFIX",
+                        help="run only the rows whose job name starts with PREFIX (repeatable; see --list)")
+    parser.add_argument("--list", action="store_true", help="print the job names and stop")
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
+    jobs = [(f"GEMM {n}", lambda setup, n=n: bench_gemm(setup, n, sizes)) for n in sizes["gemm"]]
+    jobs += [(f"GEMM kernel {n}", lambda setup, n=n: bench_gemm_kernel(setup, n, sizes)) for n in sizes["gemm"]]
+    jobs += [(f"conv2d {'x'.join(map(str, shape))}", lambda setup, shape=shape: bench_conv(setup, shape, sizes))
+             for shape in sizes["conv"]]
+    jobs += [(name, lambda setup, name=name: bench_training(setup, name, sizes[key], args.smoke, sizes))
+             for name, key in (("LeNet-5", "lenet_batch"), ("ResNet-18", "resnet_batch"))]
+    if args.only:
+        jobs = [job for job in jobs if any(job[0].startswith(prefix) for prefix in args.only)]
+        if not jobs:
+            parser.error(f"--only {' '.join(args.only)}: no such rows (see --list)")
+    if args.list:
+        print("\n".join(name for name, _ in jobs))
+        return
     setup = Setup(args.smoke)
-    rows = [bench_gemm(setup, n, sizes) for n in sizes["gemm"]]
-    rows += [bench_conv(setup, shape, sizes) for shape in sizes["conv"]]
-    rows.append(bench_training(setup, "LeNet-5", sizes["lenet_batch"], args.smoke, sizes))
-    rows.append(bench_training(setup, "ResNet-18", sizes["resnet_batch"], args.smoke, sizes))
+    rows = []
+    for _, job in jobs:  # each row is written as soon as it exists: a time-out loses only the running one
+        rows.append(job(setup))
+        report = table(setup, rows)
+        if args.out:
+            with atomic_write(args.out) as f:
+                f.write(report.encode())
+        if args.jsonl:
+            name, (ours, theirs), unit, work, check = rows[-1]
+            with open(args.jsonl, "a") as f:
+                f.write(json.dumps({"name": name, "minigrad_s": ours, "torch_s": theirs, "unit": unit,
+                                    "work": work, "check": check}) + "\n")
     failed = [row[0] for row in rows if not row[-1] <= CHECK_TOLERANCE]
-    report = table(setup, rows)
     print(report, end="")
-    if args.out:
-        with atomic_write(args.out) as f:
-            f.write(report.encode())
     if failed:
         raise SystemExit(f"benchmarks/gpu.py: minigrad and PyTorch disagree beyond {CHECK_TOLERANCE:g} on: "
                          + ", ".join(failed))

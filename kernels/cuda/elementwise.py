@@ -19,7 +19,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant
+from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant, scalar_constant
 from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
@@ -110,21 +110,13 @@ def where_dtype(operands):
     return promoted_dtype(operands[1:])
 
 
-@functools.lru_cache(maxsize=1024)
-def _scalar_constant(dtype, raw):
-    """A 1-element device array holding the value whose bytes are `raw`: copied to the device once per
-    value (keyed by bytes, so -0.0 and 0.0, or two NaNs, are told apart correctly), never written."""
-    return cuda.to_device(np.frombuffer(raw, dtype=np.dtype(dtype)).copy())
-
-
 def _as_device_operand(x, dtype, name):
-    """A device array as it is, a Python scalar as a cached 1-element device array of `dtype`."""
+    """A device array as it is, a Python scalar as a 1-element device array of `dtype` (cached)."""
     if cuda.devicearray.is_cuda_ndarray(x):
         check_device_array(x, name)
         return x.reshape(x.size), tuple(x.shape)
     if isinstance(x, (bool, int, float, np.generic)):
-        value = np.array([x], dtype=dtype)
-        return _scalar_constant(value.dtype.str, value.tobytes()), ()
+        return scalar_constant(x, dtype).reshape(1), ()
     raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
 
 

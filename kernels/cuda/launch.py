@@ -9,6 +9,11 @@ import functools
 import numpy as np
 from numba import cuda
 
+from kernels.cuda import allocator, counters
+
+counters.install()
+allocator.install()
+
 WARP = 32
 MAX_THREADS = 256
 MAX_BLOCKS = 65535
@@ -38,13 +43,31 @@ def reduction_threads(n):
     return threads
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=4096)  # more than the distinct geometries of a ResNet-18 step
 def int64_constant(rows):
     """A small read-only int64 device array holding `rows` (a tuple of equal-length tuples).
 
     Cached, so a repeated shape costs no host-to-device copy.
     """
     return cuda.to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
+
+
+_constants = {}
+
+
+def scalar_constant(value, dtype):
+    """A read-only 0-d device array holding the Python number ``value`` as ``dtype``.
+
+    Cached by (type, repr, dtype) (so -0.0, nan and True stay themselves), so a repeated number (the 1
+    in 1 - y², the N of a mean, a momentum) costs one host-to-device copy per process, not one per use.
+    """
+    key = (type(value).__name__, repr(value), np.dtype(dtype).str)
+    constant = _constants.get(key)
+    if constant is None:
+        if len(_constants) >= 4096:
+            _constants.clear()
+        constant = _constants[key] = cuda.to_device(np.array(value, dtype=dtype))
+    return constant
 
 
 def check_device_array(x, name, dtypes=None, contiguous=True):

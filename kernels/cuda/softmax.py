@@ -47,8 +47,9 @@ def _backward_kernel(probs, labels, dlosses, label_smoothing, dlogits):
         dlogits[row, k] = value
 
 
-def _check(logits, labels, label_smoothing, op):
-    """Validate the shapes and, on the host, the label range (one small device-to-host copy)."""
+def _check(logits, labels, label_smoothing, op, labels_checked=False):
+    """Validate the shapes and, on the host, the label range (one small device-to-host copy, skipped
+    when the caller says it validated the labels on the host before uploading them)."""
     check_device_array(logits, "logits", dtypes=(np.float32, np.float64))
     if logits.ndim != 2:
         raise ValueError(f"{op}: logits must be 2-d (N, K), got shape {tuple(logits.shape)}")
@@ -57,7 +58,7 @@ def _check(logits, labels, label_smoothing, op):
     if np.dtype(labels.dtype).kind not in "iu" or tuple(labels.shape) != tuple(logits.shape[:1]):
         raise ValueError(f"{op}: labels must be integers of shape ({logits.shape[0]},), "
                          f"got {labels.dtype} of shape {tuple(labels.shape)}")
-    values = labels.copy_to_host()
+    values = np.zeros(0, np.int64) if labels_checked else labels.copy_to_host()
     if values.size and (values.min() < 0 or values.max() >= logits.shape[1]):
         raise ValueError(f"{op}: labels must lie in [0, {logits.shape[1]}), got values in "
                          f"[{values.min()}, {values.max()}]")
@@ -66,9 +67,11 @@ def _check(logits, labels, label_smoothing, op):
     return labels, float(label_smoothing)
 
 
-def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
-    """(losses (N,), probs (N, K)) for logits (N, K) and integer labels (N,)."""
-    labels, label_smoothing = _check(logits, labels, label_smoothing, "softmax_cross_entropy_forward")
+def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0, labels_checked=False):
+    """(losses (N,), probs (N, K)) for logits (N, K) and integer labels (N,); ``labels_checked=True``
+    skips the host-side range check (the caller checked them before upload)."""
+    labels, label_smoothing = _check(logits, labels, label_smoothing, "softmax_cross_entropy_forward",
+                                     labels_checked)
     losses = cuda.device_array(logits.shape[0], logits.dtype)
     probs = cuda.device_array(logits.shape, logits.dtype)
     if logits.shape[0]:
@@ -77,9 +80,10 @@ def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
     return losses, probs
 
 
-def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
+def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0, labels_checked=False):
     """dlogits (N, K) for the probs of the forward and the per-sample loss gradients dlosses (N,)."""
-    labels, label_smoothing = _check(probs, labels, label_smoothing, "softmax_cross_entropy_backward")
+    labels, label_smoothing = _check(probs, labels, label_smoothing, "softmax_cross_entropy_backward",
+                                     labels_checked)
     check_device_array(dlosses, "dlosses", dtypes=(probs.dtype,))
     if tuple(dlosses.shape) != tuple(labels.shape):
         raise ValueError(f"softmax_cross_entropy_backward: dlosses must have shape "

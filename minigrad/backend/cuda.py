@@ -6,18 +6,21 @@ are copies here, while reshape stays a view. Under ``NUMBA_ENABLE_CUDASIM=1`` ev
 Numba's CUDA simulator (slow, for tests on tiny shapes).
 """
 import builtins
+import numbers
 
 import numpy as np
 from numba import config, cuda
 
 from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
 from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  (CUDA only: one launch per step)
+from kernels.cuda import staging
+from kernels.cuda.launch import scalar_constant
 
 from .cpu import lazy_kernels
 
 name = "cuda"
-config.CUDA_LOW_OCCUPANCY_WARNINGS = 0  # a small batch is a small grid, not a mistake worth a warning per launch
 SIMULATED = bool(config.ENABLE_CUDASIM)
+config.CUDA_LOW_OCCUPANCY_WARNINGS = 0  # small layers launch small grids on purpose
 ndarray = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
 
 
@@ -39,8 +42,9 @@ def is_device_array(x):
 
 # ---- allocation and transfer -----------------------------------------------------------------
 def from_numpy(a):
-    """A device copy of a NumPy array (or anything np.asarray takes)."""
-    return cuda.to_device(np.array(a, order="C", copy=None))
+    """A device copy of a NumPy array (or anything np.asarray takes), uploaded asynchronously from a
+    pinned staging buffer."""
+    return staging.to_device(np.array(a, order="C", copy=None))
 
 
 def to_numpy(a):
@@ -51,6 +55,8 @@ def asarray(data, dtype=None):
     """Device arrays as they are (cast when ``dtype`` differs); anything else copied to the device."""
     if is_device_array(data):
         return data if dtype is None else astype(data, dtype)
+    if isinstance(data, numbers.Number) and dtype is not None:
+        return scalar_constant(data, dtype)  # a number made a constant tensor (1 in 1 - y²): copied once, cached
     return from_numpy(np.asarray(data, dtype=dtype))
 
 
@@ -278,6 +284,18 @@ def imul(a, b):
 
 def assign(a, b, index=Ellipsis):
     ix.setitem(a, index, b)
+
+
+# ---- the fused loss: labels reach it validated on the host (nn.functional._labels), so the kernels'
+# own range check, a device-to-host copy in each direction, is skipped -------------------------------
+def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_forward(logits, labels, label_smoothing, labels_checked=True)
+
+
+def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing, labels_checked=True)
 
 
 # ---- hot kernels (kernels.cuda, the same modules and names as kernels.cpu), imported on first use ----

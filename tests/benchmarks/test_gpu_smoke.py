@@ -1,5 +1,6 @@
 """benchmarks/gpu.py: its whole logic on tiny sizes under the CUDA simulator (``--smoke``), and its
 clear refusal on a machine without a GPU. Each run is a fresh process, as a user would start it."""
+import json
 import os
 import re
 import subprocess
@@ -43,8 +44,8 @@ def _has_real_gpu():
 
 
 def test_smoke_run_on_the_simulator_writes_the_table(tmp_path):
-    out = tmp_path / "reports" / "gpu.md"
-    run = _run(["--smoke", "--out", str(out)], simulator=True)
+    out, jsonl = tmp_path / "reports" / "gpu.md", tmp_path / "gpu.jsonl"
+    run = _run(["--smoke", "--out", str(out), "--jsonl", str(jsonl)], simulator=True)
     assert run.returncode == 0, run.stderr[-3000:]
     assert "viz imported: False" in run.stdout
     report = out.read_text()
@@ -53,13 +54,23 @@ def test_smoke_run_on_the_simulator_writes_the_table(tmp_path):
         assert header in report
     rows = [line for line in report.splitlines() if line.startswith("| ") and not line.startswith(("| benchmark", "| ---"))]
     names = [row.split("|")[1].strip() for row in rows]
-    assert [n.split(" ")[0] for n in names] == ["GEMM", "conv2d", "LeNet-5", "ResNet-18"]
+    assert [" ".join(n.split(" ")[:2]) for n in names] == ["GEMM 8×8×8", "GEMM kernel", "conv2d 3×3", "LeNet-5 training",
+                                                           "ResNet-18 training"]
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert len(cells) == 6
         assert float(cells[2]) > 0 and float(cells[3]) > 0 and float(cells[4]) > 0
         assert float(cells[5]) <= 1e-3, f"minigrad and PyTorch disagree in {cells[0]}"
     assert [p.name for p in out.parent.iterdir()] == ["gpu.md"], "the atomic write left a temporary file behind"
+    lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    assert [line["name"] for line in lines] == names, "one JSON line per row, in the table's order"
+
+
+def test_only_runs_the_chosen_rows_and_an_unknown_one_is_refused():
+    listed = _run(["--smoke", "--list", "--only", "GEMM kernel"], simulator=True)
+    assert listed.returncode == 0 and listed.stdout.splitlines()[:1] == ["GEMM kernel 8"]
+    unknown = _run(["--smoke", "--only", "nothing"], simulator=True)
+    assert unknown.returncode == 2 and "no such rows" in unknown.stderr
 
 
 @pytest.mark.parametrize("args", [[], ["--smoke"]], ids=["full", "smoke"])

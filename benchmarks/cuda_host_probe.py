@@ -1,0 +1,140 @@
+"""numba-cuda's real host path without a GPU: what a CUDA step costs the host, before any GPU work.
+
+`install()` (before minigrad or kernels.cuda is imported, and without NUMBA_ENABLE_CUDASIM) puts a
+stand-in for the CUDA driver under numba-cuda:
+
+    device memory      host memory (NumPy buffers whose addresses stand in for device pointers),
+                       handed out through kernels.cuda.allocator's pool, as the GPU plugin does
+    pinned memory      NumPy buffers; events complete at once; streams are handles only
+    copies             memmove between those buffers (so values that never touch a kernel survive)
+    kernel launch      numba-cuda's real dispatcher (argument typing, overload lookup, lowering to
+                       LLVM on first use), then recorded in LAUNCHES and skipped: no kernel runs
+
+What it measures: launches, driver allocations, copies and synchronisations (COUNTS, counted here at
+the driver's place, independently of kernels.cuda.counters, so each checks the other, and it also
+counts code older than those counters), and host milliseconds per step. Values computed by kernels
+are garbage (nothing runs), so it proves costs, never results.
+"""
+import collections
+import contextlib
+import ctypes
+import os
+import sys
+
+LAUNCHES = []
+COUNTS = collections.Counter()
+_buffers = {}
+
+
+class _Device:
+    compute_capability = (9, 0)
+    id = 0
+    name = b"HOST-PROBE (no GPU)"
+    MULTIPROCESSOR_COUNT = 132
+
+
+class _Event:
+    def record(self, stream=0):
+        pass
+
+    def query(self):
+        return True
+
+    def synchronize(self):
+        pass
+
+    def wait(self, stream=0):
+        pass
+
+
+def install():
+    """Replace the CUDA driver under numba-cuda by host memory and recorded launches (once)."""
+    if os.environ.pop("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0") or "kernels.cuda" in sys.modules:
+        raise RuntimeError("cuda_host_probe.install() needs numba-cuda's real host path: call it before "
+                           "kernels.cuda is imported, without NUMBA_ENABLE_CUDASIM=1")
+    import numpy as np
+    from cuda.bindings import driver as binding
+    from numba import cuda
+    from numba.cuda import api, dispatcher
+    from numba.cuda.cudadrv import devices, driver
+
+    def raw_block(size):
+        COUNTS["allocations"] += 1
+        COUNTS["allocated_bytes"] += int(size)
+        buffer = np.empty(max(int(size), 1), np.uint8)
+        address = buffer.ctypes.data
+        _buffers[address] = buffer
+        return driver.MemoryPointer(CONTEXT, binding.CUdeviceptr(address), size,
+                                    finalizer=lambda: _buffers.pop(address, None))
+
+    class Context:
+        device = _Device
+        memory_manager = type("Manager", (), {"pool": None})()
+
+        def memalloc(self, size):
+            if self.memory_manager.pool is None:  # code without kernels.cuda.allocator: every request allocates
+                return raw_block(size)
+            return allocator.pooled_memalloc(self.memory_manager.pool, self, size)
+
+        def memhostalloc(self, size, mapped=False, portable=False, wc=False):
+            return np.empty(max(int(size), 1), np.uint8)
+
+        def create_event(self, timing=True):
+            return _Event()
+
+        def get_default_stream(self):
+            return driver.Stream(binding.CUstream(0))
+
+        def synchronize(self):
+            COUNTS["synchronizations"] += 1
+
+        def get_memory_info(self):
+            return 100 << 30, 141 << 30
+
+    CONTEXT = Context()
+    devices._runtime.ensure_context = lambda *a, **k: contextlib.nullcontext()
+    devices._runtime.get_or_create_context = lambda *a, **k: CONTEXT
+    for module in (devices, dispatcher):
+        module.get_context = lambda *a, **k: CONTEXT
+    for module in (api, dispatcher, cuda):
+        module.get_current_device = lambda *a, **k: _Device
+    cuda.current_context = api.current_context = lambda *a, **k: CONTEXT
+    cuda.is_available = lambda: True
+    driver._to_core_stream = lambda stream: stream
+
+    def pointer(obj, host=False):
+        return driver.host_pointer(obj, readonly=True) if host else driver.device_pointer(obj)
+
+    def memmove(dst, src, size, dst_host, src_host):
+        kind = "d2h" if dst_host else "h2d" if src_host else "d2d"
+        COUNTS[f"{kind}_copies"] += 1
+        COUNTS[f"{kind}_bytes"] += int(size)
+        if size:
+            ctypes.memmove(pointer(dst, dst_host), pointer(src, src_host), size)
+
+    driver.host_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, True)
+    driver.device_to_host = lambda dst, src, size, stream=0: memmove(dst, src, size, True, False)
+    driver.device_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, False)
+    driver.device_memset = lambda dst, value, size, stream=0: ctypes.memset(pointer(dst), value, size)
+    def synchronize(*args):
+        COUNTS["synchronizations"] += 1
+    cuda.synchronize = synchronize
+    driver.Stream.synchronize = synchronize
+    dispatcher._Kernel.bind = lambda self: None
+
+    def launch(self, args, griddim, blockdim, stream=0, sharedmem=0):
+        COUNTS["launches"] += 1
+        LAUNCHES.append((self.py_func.__qualname__, tuple(griddim), tuple(blockdim)))
+    dispatcher._Kernel.launch = launch
+
+    import kernels.cuda  # noqa: F401  (after the driver is replaced: kernels.cuda.counters wraps these)
+    try:
+        from kernels.cuda import allocator
+    except ImportError:  # older code: no pool
+        return
+    CONTEXT.memory_manager.pool = allocator.BlockPool(raw_block)
+
+
+def reset():
+    COUNTS.clear()
+    LAUNCHES.clear()

@@ -1,0 +1,133 @@
+"""What the CUDA kernels ask of the device, counted: launches (total and by kernel), device
+allocations and their bytes, pool hits, host<->device copies and their bytes, synchronisations.
+
+`install()` wraps numba-cuda's own entry points once, so every launch and transfer anywhere in
+`kernels.cuda` is counted without touching a kernel call:
+
+    real GPU:   _Kernel.launch, driver.host_to_device / device_to_host / device_to_device,
+                cuda.synchronize, Stream.synchronize, Event.synchronize
+    simulator:  FakeCUDAKernel.__call__ (a launch, not a device-function call),
+                FakeCUDAArray.copy_to_host / copy_to_device, cuda.to_device, cuda.synchronize
+
+Allocations and pool hits are counted by `kernels.cuda.allocator`, the one place device memory is
+handed out, so on the simulator the counts equal what a GPU run does.
+"""
+import collections
+
+from numba import config, cuda
+
+_FIELDS = ("launches", "allocations", "allocated_bytes", "pool_hits", "h2d_copies", "h2d_bytes",
+           "d2h_copies", "d2h_bytes", "d2d_copies", "synchronizations")
+_counts = collections.Counter()
+_launches_by_kernel = collections.Counter()
+_installed = []
+
+
+def stats():
+    """A snapshot: {field: int for the fields above, "launches_by_kernel": {name: int}}."""
+    snapshot = {field: int(_counts[field]) for field in _FIELDS}
+    snapshot["launches_by_kernel"] = dict(_launches_by_kernel)
+    return snapshot
+
+
+def reset():
+    """Set every count to 0."""
+    _counts.clear()
+    _launches_by_kernel.clear()
+
+
+def record(field, amount=1):
+    _counts[field] += amount
+
+
+def kernel_name(py_func):
+    """'module.function' of a kernel's Python function, factory prefixes dropped:
+    kernels.cuda.elementwise._binary_kernel.<locals>.kernel -> elementwise._binary_kernel."""
+    module = py_func.__module__.rsplit(".", 1)[-1]
+    qualname = py_func.__qualname__.replace(".<locals>.kernel", "").replace(".<locals>", "")
+    return f"{module}.{qualname}"
+
+
+_names = {}
+
+
+def record_launch(py_func):
+    name = _names.get(py_func)
+    if name is None:
+        name = _names[py_func] = kernel_name(py_func)
+    _counts["launches"] += 1
+    _launches_by_kernel[name] += 1
+
+
+def _nbytes(array):
+    return int(getattr(array, "nbytes", 0) or 0)
+
+
+def _wrap(owner, name, before):
+    """Replace owner.name with a function that calls before(*args, **kwargs), then the original."""
+    original = getattr(owner, name)
+
+    def counted(*args, **kwargs):
+        before(*args, **kwargs)
+        return original(*args, **kwargs)
+    counted.__wrapped__ = original
+    setattr(owner, name, counted)
+
+
+def install():
+    """Wrap numba-cuda's entry points (once per process)."""
+    if _installed:
+        return
+    _installed.append(True)
+    if config.ENABLE_CUDASIM:
+        _install_simulator()
+    else:
+        _install_driver()
+
+
+def _install_simulator():
+    from numba.cuda.simulator import kernel as sim_kernel
+    from numba.cuda.simulator.cudadrv import devicearray as sim_array
+
+    launch = sim_kernel.FakeCUDAKernel.__call__
+
+    def call(self, *args):
+        if not (self._device or sim_kernel._kernel_context):
+            record_launch(self.fn)
+        return launch(self, *args)
+    sim_kernel.FakeCUDAKernel.__call__ = call
+
+    def copy_to_host(self, ary=None, stream=0):
+        record("d2h_copies")
+        record("d2h_bytes", _nbytes(self))
+    _wrap(sim_array.FakeCUDAArray, "copy_to_host", copy_to_host)
+
+    def copy_to_device(self, ary, stream=0):
+        if cuda.devicearray.is_cuda_ndarray(ary):
+            record("d2d_copies")
+        else:
+            record("h2d_copies")
+            record("h2d_bytes", _nbytes(self))
+    _wrap(sim_array.FakeCUDAArray, "copy_to_device", copy_to_device)
+    _wrap(cuda, "synchronize", lambda *a, **k: record("synchronizations"))
+    for cls in (cuda.stream, cuda.event):
+        _wrap(cls, "synchronize", lambda *a, **k: record("synchronizations"))
+
+
+def _install_driver():
+    from numba.cuda import dispatcher
+    from numba.cuda.cudadrv import driver
+
+    _wrap(dispatcher._Kernel, "launch", lambda self, *a, **k: record_launch(self.py_func))
+
+    def copier(field):
+        def before(dst, src, size, stream=0):
+            record(f"{field}_copies")
+            if field != "d2d":
+                record(f"{field}_bytes", int(size))
+        return before
+    for field, name in (("h2d", "host_to_device"), ("d2h", "device_to_host"), ("d2d", "device_to_device")):
+        _wrap(driver, name, copier(field))
+    _wrap(cuda, "synchronize", lambda *a, **k: record("synchronizations"))
+    for cls in (driver.Stream, driver.Event):
+        _wrap(cls, "synchronize", lambda *a, **k: record("synchronizations"))
