@@ -13,7 +13,6 @@ C-contiguous device arrays or Python scalars; a scalar takes the dtype NumPy wou
 (`np.result_type` of all operands). `out`, when given, must have the broadcast shape; values are
 stored with a cast to its dtype.
 """
-import functools
 import math
 
 import numpy as np

@@ -11,9 +11,8 @@ import numbers
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh
+from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh, staging
 from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  (CUDA only: one launch per step)
-from kernels.cuda import staging
 from kernels.cuda.launch import scalar_constant
 
 from .cpu import lazy_kernels
