@@ -96,6 +96,8 @@ class Op:
     held weakly so the graph has no reference cycles).
     """
 
+    # what the graph core sets on every applied op (not the op's own geometry or constants)
+    BOOKKEEPING = frozenset({"inputs", "needs_grad", "versions", "out_version", "xp", "scope", "freed"})
     differentiable = True
     is_view = False  # the output shares the first input's memory (and so its version counter)
     scope = ()

@@ -24,9 +24,6 @@ from . import autodiff
 from .autodiff import enable_grad
 from .scalar import Scalar
 
-BOOKKEEPING = {"inputs", "needs_grad", "versions", "xp", "scope", "freed"}
-
-
 def _constant(node) -> str:
     data = node.data if isinstance(node, Scalar) else node.numpy()
     arr = np.asarray(data)
@@ -38,7 +35,7 @@ def _constant(node) -> str:
 def _attributes(op) -> str:
     shown = []
     for key, value in vars(op).items():
-        if key.startswith("_") or key in BOOKKEEPING:
+        if key.startswith("_") or key in autodiff.Op.BOOKKEEPING:
             continue
         if isinstance(value, (bool, int, float, str, tuple, type(None))):
             shown.append(f"{key}={value!r}" if isinstance(value, str) else f"{key}={value}")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigrad.autodiff import Op
 from minigrad.scalar import Scalar
 
 from . import style
@@ -111,9 +112,6 @@ def op_symbol(op) -> str:
     return text
 
 
-_BOOKKEEPING = {"inputs", "needs_grad", "versions", "xp", "scope", "freed"}
-
-
 def saved_for_backward(op, names) -> list:
     """What ``op`` keeps for its reverse rule: the inputs and output its ``vjp`` reads (by display name) and
     the arrays it stored in ``forward`` (``argmax 1×6×14×14``), or "freed" after a backward without
@@ -132,7 +130,7 @@ def saved_for_backward(op, names) -> list:
     if "self.out" in source:
         saved.append("output")
     for key, value in vars(op).items():
-        if not key.startswith("_") and key not in _BOOKKEEPING and hasattr(value, "shape") and \
+        if not key.startswith("_") and key not in Op.BOOKKEEPING and hasattr(value, "shape") and \
                 not isinstance(value, (int, float)):
             saved.append(f"{key} {'×'.join(map(str, value.shape)) or '()'}")
     return saved
