@@ -134,3 +134,16 @@ def lazy_kernels(package: str, backend_name: str, namespace: dict):
 
 
 __getattr__ = lazy_kernels("kernels.cpu", "CPU", globals())
+
+
+# ---- the CPU kernels' workspace cache (kernels.cpu.workspace): scratch buffers reused call to call ----
+def workspace_allocations():
+    """How many scratch buffers the CPU kernels have allocated on this thread (constant in steady state)."""
+    from kernels.cpu import workspace
+    return workspace.allocations()
+
+
+def clear_workspaces():
+    """Free the CPU kernels' scratch buffers of this thread (they are allocated again when next needed)."""
+    from kernels.cpu import workspace
+    workspace.clear()
