@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
-from .workspace import scratch
+from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
 
@@ -191,7 +191,7 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     length = geometry[-2] * geometry[-1]
     w = weight.reshape(groups, c_out_group, -1)
     rows = w.shape[2]
-    y = np.empty((n, c_out, length), dtype=x.dtype)
+    y = recycled((n, c_out, length), x.dtype)
     chunk = _chunk_size(n, rows, length, x.dtype)
     for n0 in range(0, n, chunk):
         m = min(n, n0 + chunk) - n0
@@ -227,8 +227,8 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     dy = dy.reshape(n, c_out, length)
     w = weight.reshape(groups, c_out_group, -1)
     rows = w.shape[2]
-    dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
-    dw = np.zeros((groups, c_out_group, rows), dtype=x.dtype) if need_dw else None
+    dx = recycled(x.shape, x.dtype) if need_dx else None
+    dw = recycled((groups, c_out_group, rows), x.dtype) if need_dw else None
     db = dy.sum(axis=2).sum(axis=0) if need_db else None
     if need_dx or need_dw:
         chunk = _chunk_size(n, rows, length, x.dtype)
@@ -241,8 +241,11 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
                 _fold_batch(dy[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group], dy_folded)
                 if need_dw:
                     _im2col_kernel(x[n0:n0 + m], g * c_in_group, *geometry, cols)
-                    np.matmul(dy_folded, cols.T, out=dw_part)
-                    dw[g] += dw_part
+                    if n0 == 0:
+                        np.matmul(dy_folded, cols.T, out=dw[g])
+                    else:
+                        np.matmul(dy_folded, cols.T, out=dw_part)
+                        dw[g] += dw_part
                 if need_dx:
                     np.matmul(w[g].T, dy_folded, out=cols)
                     _col2im_kernel(cols, g * c_in_group, *geometry, dx[n0:n0 + m])

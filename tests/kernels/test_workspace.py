@@ -45,3 +45,27 @@ def test_conv_results_do_not_share_memory_with_the_workspace(groups, random):
     for result, copy in zip(first, kept):
         np.testing.assert_array_equal(result, copy)
         assert not any(np.shares_memory(result, buffer) for buffer in _cached_buffers())
+
+
+SHAPE = (256, 1024)  # 1 MiB in float32: above RECYCLE_MIN_BYTES
+
+
+def test_recycled_arrays_are_reused_only_once_nothing_refers_to_them():
+    workspace.clear()
+    a = workspace.recycled(SHAPE, np.float32)
+    address = a.ctypes.data
+    b = workspace.recycled(SHAPE, np.float32)
+    assert not np.shares_memory(a, b)  # a is still held
+    view = a.reshape(-1)[10:]
+    del a
+    c = workspace.recycled(SHAPE, np.float32)
+    assert not np.shares_memory(c, view)  # a view keeps its base in use
+    del view, c
+    d = workspace.recycled(SHAPE, np.float32)
+    assert d.ctypes.data == address  # now free: handed out again
+
+
+def test_small_arrays_are_left_to_malloc():
+    before = workspace.allocations()
+    workspace.recycled((3, 4), np.float64)
+    assert workspace.allocations() == before

@@ -1,9 +1,14 @@
-"""A second training step allocates no new scratch buffers in the CPU kernels (the workspace cache)."""
+"""The CPU kernels' workspace cache in training: a second step allocates nothing new, and arrays the graph
+still holds are never handed out again."""
 import numpy as np
+import pytest
 
 import minigrad as mg
 from minigrad import models, nn, optim
+from kernels.cpu import workspace
 from minigrad.backend import cpu
+
+torch = pytest.importorskip("torch")
 
 
 def _step(model, opt, x, y):
@@ -42,3 +47,21 @@ def test_clearing_the_workspace_changes_no_result():
     assert kept[0] == cleared[0]
     for a, b in zip(kept[1], cleared[1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_recycled_arrays_saved_for_backward_are_not_reused(rng, monkeypatch):
+    """conv2d's output, held only by the graph (saved by the square for its backward), survives other
+    convolutions in between: the gradient matches PyTorch's."""
+    monkeypatch.setattr(workspace, "RECYCLE_MIN_BYTES", 0)
+    x_data, w_data = rng.standard_normal((4, 8, 16, 16)), rng.standard_normal((8, 8, 3, 3))
+    x = mg.tensor(x_data, dtype=np.float64, requires_grad=True)
+    w = mg.tensor(w_data, dtype=np.float64, requires_grad=True)
+    z = (mg.nn.functional.conv2d(x, w, None, 1, 1) ** 2).sum()
+    for scale in (2.0, -3.0, 5.0):  # same shapes, other values: would overwrite a wrongly reused array
+        (mg.nn.functional.conv2d(x * scale, w, None, 1, 1) ** 2).sum().backward()
+    x.grad = w.grad = None
+    z.backward()
+    xt, wt = torch.tensor(x_data, requires_grad=True), torch.tensor(w_data, requires_grad=True)
+    (torch.nn.functional.conv2d(xt, wt, None, 1, 1) ** 2).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
