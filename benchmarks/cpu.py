@@ -18,6 +18,7 @@ The header gives the load average before and after: on a shared machine read the
     python benchmarks/cpu.py                        # prints a Markdown table
     python benchmarks/cpu.py --out cpu.md           # and writes it
     python benchmarks/cpu.py --quick                # fewer rounds and steps, for a quick look
+    python benchmarks/cpu.py --numba-threading-layer workqueue   # minigrad's processes only, to compare layers
     python benchmarks/cpu.py --profile lenet5       # cProfile of one minigrad step of a row, in this process
 """
 from __future__ import annotations
@@ -175,13 +176,24 @@ def worker(lib, row, warmup, steps):
     for _ in range(warmup):
         for fn in fns.values():
             fn()
-    print(json.dumps(time_steps(fns, steps)))
+    result = time_steps(fns, steps)
+    if "minigrad" in result:
+        import numba
+        try:
+            result["minigrad"]["threading_layer"] = numba.threading_layer()
+        except ValueError:  # no parallel kernel ran
+            result["minigrad"]["threading_layer"] = "none used"
+    print(json.dumps(result))
 
 
-def run_worker(lib, row, warmup, steps):
+def run_worker(lib, row, warmup, steps, threading_layer=None):
+    """The worker's JSON in a fresh process; ``threading_layer`` sets NUMBA_THREADING_LAYER for minigrad."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, row,
            "--warmup", str(warmup), "--steps", str(steps)]
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT))
+    env = dict(os.environ)
+    if threading_layer and lib != "torch":
+        env["NUMBA_THREADING_LAYER"] = threading_layer
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT), env=env)
     if out.returncode != 0:
         raise RuntimeError(f"the {lib} worker for {row} failed (exit status {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -317,6 +329,8 @@ def main(argv=None):
     parser.add_argument("--no-coexist", action="store_true", help="skip the both-in-one-process row")
     parser.add_argument("--no-first-step", action="store_true", help="skip the cold/warm first-step processes")
     parser.add_argument("--profile", choices=list(ROWS), help="cProfile minigrad's step of a row and exit")
+    parser.add_argument("--numba-threading-layer", choices=["omp", "workqueue", "tbb"],
+                        help="NUMBA_THREADING_LAYER for minigrad's processes (default: Numba's own choice)")
     parser.add_argument("--worker", nargs=2, metavar=("LIB", "ROW"), help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
@@ -331,7 +345,7 @@ def main(argv=None):
 
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load_before = _load()
-    results = {}
+    results, layers = {}, set()
     for row in args.rows:
         description, warmup, steps, rounds, _ = ROWS[row]
         if args.quick:
@@ -339,8 +353,9 @@ def main(argv=None):
         per_round = []
         for r in range(rounds):
             order = ("minigrad", "torch") if r % 2 == 0 else ("torch", "minigrad")
-            entry = {lib: run_worker(lib, row, warmup, steps)[lib] for lib in order}
+            entry = {lib: run_worker(lib, row, warmup, steps, args.numba_threading_layer)[lib] for lib in order}
             per_round.append(entry)
+            layers.add(entry["minigrad"]["threading_layer"])
             print(f"{row} round {r + 1}/{rounds}: minigrad {_ms(entry['minigrad']['median_s'])}, "
                   f"PyTorch {_ms(entry['torch']['median_s'])}, ratio "
                   f"{entry['minigrad']['median_s'] / entry['torch']['median_s']:.2f}; load {_load()}",
@@ -349,7 +364,8 @@ def main(argv=None):
     coexist = None
     if not args.no_coexist and COEXIST_ROW in results:
         _, warmup, steps, rounds, _ = ROWS[COEXIST_ROW]
-        both = run_worker("both", COEXIST_ROW, warmup, steps if not args.quick else max(3, steps // 3))
+        both = run_worker("both", COEXIST_ROW, warmup, steps if not args.quick else max(3, steps // 3),
+                          args.numba_threading_layer)
         print(f"{COEXIST_ROW} both in one process: minigrad {_ms(both['minigrad']['median_s'])}, "
               f"PyTorch {_ms(both['torch']['median_s'])}", file=sys.stderr, flush=True)
         coexist = (summarise([both]), results[COEXIST_ROW])
@@ -364,7 +380,9 @@ def main(argv=None):
               f"{versions()}.",
               "Each library alone in a fresh process with its own default settings, processes alternating; "
               "per process the median of the timed steps after warm-up; the ratio is taken pair by pair "
-              "(median and range). Environment set by the caller: "
+              "(median and range). Numba threading layer of minigrad's processes: "
+              f"{', '.join(sorted(layers))} ({'chosen' if args.numba_threading_layer else 'Numba default'}). "
+              "Environment set by the caller: "
               f"{', '.join(f'{k}={v}' for k, v in env.items()) or 'none of the threading variables'}."]
     text = report(results, coexist, first, header)
     print(text)
