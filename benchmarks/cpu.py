@@ -19,6 +19,7 @@ The header gives the load average before and after: on a shared machine read the
     python benchmarks/cpu.py --out cpu.md           # and writes it
     python benchmarks/cpu.py --quick                # fewer rounds and steps, for a quick look
     python benchmarks/cpu.py --numba-threading-layer workqueue   # minigrad's processes only, to compare layers
+    python benchmarks/cpu.py --minigrad-env OPENBLAS_NUM_THREADS=1  # any variable, minigrad's processes only
     python benchmarks/cpu.py --profile lenet5       # cProfile of one minigrad step of a row, in this process
 """
 from __future__ import annotations
@@ -186,13 +187,13 @@ def worker(lib, row, warmup, steps):
     print(json.dumps(result))
 
 
-def run_worker(lib, row, warmup, steps, threading_layer=None):
-    """The worker's JSON in a fresh process; ``threading_layer`` sets NUMBA_THREADING_LAYER for minigrad."""
+def run_worker(lib, row, warmup, steps, minigrad_env=None):
+    """The worker's JSON in a fresh process; ``minigrad_env`` ({name: value}) is added for minigrad's processes."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, row,
            "--warmup", str(warmup), "--steps", str(steps)]
     env = dict(os.environ)
-    if threading_layer and lib != "torch":
-        env["NUMBA_THREADING_LAYER"] = threading_layer
+    if lib != "torch":
+        env.update(minigrad_env or {})
     out = subprocess.run(cmd, capture_output=True, text=True, cwd=str(ROOT), env=env)
     if out.returncode != 0:
         raise RuntimeError(f"the {lib} worker for {row} failed (exit status {out.returncode}):\n{out.stderr[-3000:]}")
@@ -253,6 +254,10 @@ def versions():
     found = ", ".join(f"{label} {importlib.metadata.version(dist)}" for label, dist in names)
     import minigrad
     return f"Python {platform.python_version()}, {found}, minigrad {minigrad.__version__}"
+
+
+def _assignments(env):
+    return ", ".join(f"{k}={v}" for k, v in env.items())
 
 
 def _load():
@@ -331,6 +336,8 @@ def main(argv=None):
     parser.add_argument("--profile", choices=list(ROWS), help="cProfile minigrad's step of a row and exit")
     parser.add_argument("--numba-threading-layer", choices=["omp", "workqueue", "tbb"],
                         help="NUMBA_THREADING_LAYER for minigrad's processes (default: Numba's own choice)")
+    parser.add_argument("--minigrad-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for minigrad's processes only (repeatable)")
     parser.add_argument("--worker", nargs=2, metavar=("LIB", "ROW"), help=argparse.SUPPRESS)
     parser.add_argument("--warmup", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
@@ -342,6 +349,11 @@ def main(argv=None):
     if args.profile:
         profile(build("minigrad", args.profile))
         return
+    minigrad_env = dict(item.split("=", 1) for item in args.minigrad_env if "=" in item)
+    if len(minigrad_env) != len(args.minigrad_env):
+        parser.error(f"--minigrad-env takes NAME=VALUE, got {args.minigrad_env}")
+    if args.numba_threading_layer:
+        minigrad_env["NUMBA_THREADING_LAYER"] = args.numba_threading_layer
 
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load_before = _load()
@@ -353,7 +365,7 @@ def main(argv=None):
         per_round = []
         for r in range(rounds):
             order = ("minigrad", "torch") if r % 2 == 0 else ("torch", "minigrad")
-            entry = {lib: run_worker(lib, row, warmup, steps, args.numba_threading_layer)[lib] for lib in order}
+            entry = {lib: run_worker(lib, row, warmup, steps, minigrad_env)[lib] for lib in order}
             per_round.append(entry)
             layers.add(entry["minigrad"]["threading_layer"])
             print(f"{row} round {r + 1}/{rounds}: minigrad {_ms(entry['minigrad']['median_s'])}, "
@@ -365,7 +377,7 @@ def main(argv=None):
     if not args.no_coexist and COEXIST_ROW in results:
         _, warmup, steps, rounds, _ = ROWS[COEXIST_ROW]
         both = run_worker("both", COEXIST_ROW, warmup, steps if not args.quick else max(3, steps // 3),
-                          args.numba_threading_layer)
+                          minigrad_env)
         print(f"{COEXIST_ROW} both in one process: minigrad {_ms(both['minigrad']['median_s'])}, "
               f"PyTorch {_ms(both['torch']['median_s'])}", file=sys.stderr, flush=True)
         coexist = (summarise([both]), results[COEXIST_ROW])
@@ -382,8 +394,9 @@ def main(argv=None):
               "per process the median of the timed steps after warm-up; the ratio is taken pair by pair "
               "(median and range). Numba threading layer of minigrad's processes: "
               f"{', '.join(sorted(layers))} ({'chosen' if args.numba_threading_layer else 'Numba default'}). "
+              f"Set for minigrad's processes only: {_assignments(minigrad_env) or 'nothing'}. "
               "Environment set by the caller: "
-              f"{', '.join(f'{k}={v}' for k, v in env.items()) or 'none of the threading variables'}."]
+              f"{_assignments(env) or 'none of the threading variables'}."]
     text = report(results, coexist, first, header)
     print(text)
     if args.out:
