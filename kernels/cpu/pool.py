@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, non_negative, pair, positive
+from .workspace import recycled
 
 
 def pool_output_size(size, kernel, stride, padding, dilation, ceil_mode):
@@ -192,8 +193,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     x, planes = _planes(x, "x")
     kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = _geometry(
         "max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode, _max_pool_padding_limit)
-    y = np.empty((planes.shape[0], out_h, out_w), dtype=x.dtype)
-    argmax = np.empty(y.shape, dtype=np.int64)
+    y = recycled((planes.shape[0], out_h, out_w), x.dtype)
+    argmax = recycled(y.shape, np.int64)
     if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and 2 * out_h <= x.shape[-2] \
             and 2 * out_w <= x.shape[-1]:
         _max_pool_2x2_kernel(planes, y, argmax)
@@ -211,7 +212,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
         raise ValueError(f"max_pool2d_backward: argmax must be an int64 array of dy's shape {dy.shape}")
     if dy.shape[:-2] != x_shape[:-2]:
         raise ValueError(f"max_pool2d_backward: dy of shape {dy.shape} does not match x_shape {x_shape}")
-    dx = np.empty((dy_planes.shape[0], *x_shape[-2:]), dtype=dy.dtype)
+    dx = recycled((dy_planes.shape[0], *x_shape[-2:]), dy.dtype)
     argmax = np.ascontiguousarray(argmax).reshape(dy_planes.shape)
     _max_pool_backward_kernel(dy_planes, argmax, dx)
     return dx.reshape(x_shape)
@@ -246,7 +247,7 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     if dy.shape != (*x_shape[:-2], out_h, out_w):
         raise ValueError(
             f"avg_pool2d_backward: dy has shape {dy.shape}, expected {(*x_shape[:-2], out_h, out_w)} for x_shape {x_shape}")
-    dx = np.empty((dy_planes.shape[0], *x_shape[-2:]), dtype=dy.dtype)
+    dx = recycled((dy_planes.shape[0], *x_shape[-2:]), dy.dtype)
     _avg_pool_backward_kernel(dy_planes, kh, kw, sh, sw, ph, pw, *_avg_options(count_include_pad, divisor_override), dx)
     return dx.reshape(x_shape)
 
@@ -264,4 +265,6 @@ def global_avg_pool2d_backward(dy, x_shape):
     if len(x_shape) != 4 or dy.shape != x_shape[:2]:
         raise ValueError(f"global_avg_pool2d_backward: dy of shape {dy.shape} does not match x_shape {x_shape}")
     area = x_shape[2] * x_shape[3]
-    return np.broadcast_to((dy / area)[:, :, None, None], x_shape).copy()
+    dx = recycled(x_shape, dy.dtype)
+    np.copyto(dx, (dy / area)[:, :, None, None])
+    return dx
