@@ -45,7 +45,8 @@ test-all: setup
 test-cuda:
 	$(PYTHON) -m pytest -q -m cuda -p no:cacheprovider
 
-# Side by side with PyTorch (CPU, 2 threads); tables go to benchmarks/results/ and into the README.
+# Framework overhead (one process) and CPU training steps (each library alone in fresh processes, alternating);
+# tables go to benchmarks/results/ (copy cpu.md into the README's Benchmarks section).
 bench: setup
 	$(PY) benchmarks/overhead.py --out benchmarks/results/overhead.md
 	$(PY) benchmarks/cpu.py --out benchmarks/results/cpu.md

@@ -5,6 +5,7 @@ from .elementwise import erf
 from .pool import (avg_pool2d_backward, avg_pool2d_forward, global_avg_pool2d, global_avg_pool2d_backward,
                    max_pool2d_backward, max_pool2d_forward, pool_output_size)
 from .softmax import softmax_cross_entropy_backward, softmax_cross_entropy_forward
+from . import workspace
 
 __all__ = [
     "batch_norm_backward", "batch_norm_forward", "batch_norm_stats",

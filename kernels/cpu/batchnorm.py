@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, same_dtype
+from .workspace import recycled
 
 
 def _as_ncl(x, name):
@@ -94,7 +95,7 @@ def batch_norm_forward(x, mean, invstd, weight, bias):
     bias = np.zeros(channels) if bias is None else _per_channel(bias, "bias", channels)
     scale = invstd * weight
     shift = bias - mean * scale
-    y = np.empty_like(x3)
+    y = recycled(x3.shape, x3.dtype)
     _affine_kernel(x3, scale.astype(x.dtype), shift.astype(x.dtype), y)
     return y.reshape(x.shape)
 
@@ -115,7 +116,7 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     mean = _per_channel(mean, "mean", channels)
     invstd = _per_channel(invstd, "invstd", channels)
     weight = np.ones(channels) if weight is None else _per_channel(weight, "weight", channels)
-    dx = np.empty_like(x3)
+    dx = recycled(x3.shape, x3.dtype)
     dweight = np.empty(channels)
     dbias = np.empty(channels)
     _backward_kernel(dy3, x3, mean, invstd, weight, dx, dweight, dbias)

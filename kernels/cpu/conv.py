@@ -1,9 +1,15 @@
 """2-d convolution on the CPU: im2col/col2im loops in Numba, the GEMMs in OpenBLAS via np.matmul.
 
-Shapes: x (N, C, H, W), weight (Cout, C/groups, kh, kw), y (N, Cout, OH, OW) and
+Shapes: x (N, C, H, W), weight (Cout, C/groups, kh, kw), y (N, Cout, OH, OW). The public im2col returns
 cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds x[n, c, oh sh - ph + i dh, ow sw - pw + j dw]
-(zero outside the image), so that y[n] = weight.reshape(Cout, -1) @ cols[n].
-The batch is processed in chunks whose column buffer stays inside the L3 cache.
+(zero outside the image), so that y[n] = weight.reshape(Cout, -1) @ cols[n]. Inside the convolution the
+batch is folded into the GEMM instead: the columns of a chunk of m samples are laid out (C kh kw, m OH OW),
+so y = W @ cols and dw = dY @ cols^T are one large GEMM per chunk (one small GEMM per sample runs at a
+tenth of the speed on 2 threads). Chunks keep the column buffer under CHUNK_BYTES; the column buffer and
+the other temporaries come from the workspace cache (kernels.cpu.workspace) and are reused call to call;
+outputs and gradients are recycled arrays of that cache. Outputs narrower than GATHER_BELOW_WIDTH (LeNet's
+second layer, ResNet's 8×8 and 4×4 layers) unfold from a zero-padded copy of the chunk through a table of
+offsets, which has no bounds to test per output row (about 2× faster there).
 
 im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
 worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
@@ -13,8 +19,10 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
+from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
+GATHER_BELOW_WIDTH = 12  # outputs narrower than this unfold from a padded copy through an offset table
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -48,59 +56,165 @@ def _valid_outputs(offset, stride, size, count):
 
 @njit(cache=True)
 def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
-    """cols[n, r] = the (OH, OW) image seen by row r = c kh kw + i kw + j, for channels c0, c0 + 1, ...
+    """cols[r, n OH OW + t] = the (OH, OW) image of sample n seen by row r = c kh kw + i kw + j (channel c0 + c).
 
-    The innermost indices are unsigned: Numba then skips its negative-index test and the copies vectorise.
+    cols is (rows, N OH OW) for the N samples of x: the batch lies along the columns, so that one GEMM
+    serves the whole batch. The innermost indices are unsigned: Numba then skips its negative-index test
+    and the copies vectorise.
     """
-    batch, rows, length = cols.shape
-    height, width = x.shape[2], x.shape[3]
-    for task in range(batch * rows):
-        n = task // rows
-        r = task - n * rows
+    rows = cols.shape[0]
+    batch, height, width = x.shape[0], x.shape[2], x.shape[3]
+    length = out_h * out_w
+    for task in range(rows * batch):
+        r = task // batch
+        n = task - r * batch
         c = c0 + r // (kh * kw)
         i = (r // kw) % kh
         j = r % kw
+        row = cols[r]
+        base = uint64(n * length)
         row_offset, col_offset = i * dh - ph, j * dw - pw
         oh_lo, oh_hi = _valid_outputs(row_offset, sh, height, out_h)
         ow_lo, ow_hi = _valid_outputs(col_offset, sw, width, out_w)
         for t in range(uint64(oh_lo * out_w)):
-            cols[n, r, t] = 0
+            row[base + t] = 0
         for oh in range(oh_lo, oh_hi):
             ih = oh * sh + row_offset
-            start = oh * out_w
-            for t in range(uint64(start), uint64(start + ow_lo)):
-                cols[n, r, t] = 0
-            first_out, first_in = uint64(start + ow_lo), uint64(ow_lo * sw + col_offset)
+            start = base + uint64(oh * out_w)
+            for t in range(start, start + uint64(ow_lo)):
+                row[t] = 0
+            first_out, first_in = start + uint64(ow_lo), uint64(ow_lo * sw + col_offset)
             for t in range(uint64(ow_hi - ow_lo)):
-                cols[n, r, first_out + t] = x[n, c, ih, first_in + t * uint64(sw)]
-            for t in range(uint64(start + ow_hi), uint64(start + out_w)):
-                cols[n, r, t] = 0
-        for t in range(uint64(oh_hi * out_w), uint64(length)):
-            cols[n, r, t] = 0
+                row[first_out + t] = x[n, c, ih, first_in + t * uint64(sw)]
+            for t in range(start + uint64(ow_hi), start + uint64(out_w)):
+                row[t] = 0
+        for t in range(base + uint64(oh_hi * out_w), base + uint64(length)):
+            row[t] = 0
 
 
 @njit(cache=True)
 def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
-    """dx[n, c0 + c] = the sum of the rows of cols[n] for channel c, each added back where im2col read it."""
-    batch, channels = cols.shape[0], cols.shape[1] // (kh * kw)
+    """dx[n, c0 + c] = the sum of the rows of cols for channel c and sample n, each added back where im2col
+    read it; cols is (C kh kw, N OH OW) as _im2col_kernel writes it."""
+    batch, channels = dx.shape[0], cols.shape[0] // (kh * kw)
     height, width = dx.shape[2], dx.shape[3]
+    length = out_h * out_w
     for task in range(batch * channels):
         n = task // channels
         c = task - n * channels
+        base = n * length
         for ih in range(height):
             for t in range(uint64(width)):
                 dx[n, c0 + c, ih, t] = 0
         for i in range(kh):
             for j in range(kw):
-                r = (c * kh + i) * kw + j
+                row = cols[(c * kh + i) * kw + j]
                 row_offset, col_offset = i * dh - ph, j * dw - pw
                 oh_lo, oh_hi = _valid_outputs(row_offset, sh, height, out_h)
                 ow_lo, ow_hi = _valid_outputs(col_offset, sw, width, out_w)
                 for oh in range(oh_lo, oh_hi):
                     ih = oh * sh + row_offset
-                    first_out, first_in = uint64(oh * out_w + ow_lo), uint64(ow_lo * sw + col_offset)
+                    first_out, first_in = uint64(base + oh * out_w + ow_lo), uint64(ow_lo * sw + col_offset)
                     for t in range(uint64(ow_hi - ow_lo)):
-                        dx[n, c0 + c, ih, first_in + t * uint64(sw)] += cols[n, r, first_out + t]
+                        dx[n, c0 + c, ih, first_in + t * uint64(sw)] += row[first_out + t]
+
+
+@njit(cache=True)
+def _im2col_gather_kernel(padded, c0, kh, kw, offsets, cols):
+    """cols[r, n L + t] = padded[n, c0 + c, offsets[i kw + j, t]] for row r = c kh kw + i kw + j.
+
+    padded is the input with its zero border, each (H + 2 ph, W + 2 pw) plane flattened, and offsets the
+    (kh kw, L) table of where each output reads: no bounds to test, so small outputs (4×4) copy fast.
+    """
+    rows, batch, length = cols.shape[0], padded.shape[0], offsets.shape[1]
+    for task in range(rows * batch):
+        r = task // batch
+        n = task - r * batch
+        plane = padded[n, c0 + r // (kh * kw)]
+        table = offsets[r % (kh * kw)]
+        row = cols[r]
+        base = n * length
+        for t in range(length):
+            row[base + t] = plane[table[t]]
+
+
+@njit(cache=True)
+def _col2im_scatter_kernel(cols, c0, kh, kw, offsets, padded):
+    """padded[n, c0 + c, offsets[i kw + j, t]] += cols[r, n L + t]: the adjoint of _im2col_gather_kernel,
+    into a zeroed padded gradient whose interior is dx."""
+    batch, channels, length = padded.shape[0], cols.shape[0] // (kh * kw), offsets.shape[1]
+    for task in range(batch * channels):
+        n = task // channels
+        c = task - n * channels
+        plane = padded[n, c0 + c]
+        base = n * length
+        for k in range(kh * kw):
+            row = cols[c * kh * kw + k]
+            table = offsets[k]
+            for t in range(length):
+                plane[table[t]] += row[base + t]
+
+
+def _gather_offsets(geometry, padded_width):
+    """The (kh kw, OH OW) int64 table of flat offsets into a padded plane that _im2col_gather_kernel reads."""
+    kh, kw, sh, sw, _, _, dh, dw, out_h, out_w = geometry
+    i, j = np.arange(kh)[:, None, None, None], np.arange(kw)[None, :, None, None]
+    oh, ow = np.arange(out_h)[None, None, :, None], np.arange(out_w)[None, None, None, :]
+    return ((oh * sh + i * dh) * padded_width + ow * sw + j * dw).reshape(kh * kw, out_h * out_w)
+
+
+def _padded_copy(x, geometry):
+    """x (m, C, H, W) with its zero border, as (m, C, (H + 2 ph) (W + 2 pw)) in a scratch buffer."""
+    ph, pw = geometry[4], geometry[5]
+    m, c, h, w = x.shape
+    padded = scratch("conv.padded", (m, c, h + 2 * ph, w + 2 * pw), x.dtype)
+    padded.fill(0)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded.reshape(m, c, -1)
+
+
+class _Unfolder:
+    """im2col and col2im of one convolution's chunks, by bounds (wide outputs) or by offset table (narrow ones).
+
+    ``source(x_chunk)`` is what ``unfold`` reads (x itself, or its padded copy); ``unfold`` and ``fold``
+    write rows c0 kh kw ... of cols and the channels c0 ... of dx_chunk.
+    """
+
+    def __init__(self, geometry, x_shape):
+        self.geometry = geometry
+        self.offsets = (_gather_offsets(geometry, x_shape[3] + 2 * geometry[5])
+                        if geometry[-1] < GATHER_BELOW_WIDTH else None)
+
+    def source(self, x_chunk):
+        return x_chunk if self.offsets is None else _padded_copy(x_chunk, self.geometry)
+
+    def unfold(self, source, c0, cols):
+        if self.offsets is None:
+            _im2col_kernel(source, c0, *self.geometry, cols)
+        else:
+            _im2col_gather_kernel(source, c0, self.geometry[0], self.geometry[1], self.offsets, cols)
+
+    def fold_into(self, cols, c0, dx_chunk, padded_dx):
+        if self.offsets is None:
+            _col2im_kernel(cols, c0, *self.geometry, dx_chunk)
+        else:
+            _col2im_scatter_kernel(cols, c0, self.geometry[0], self.geometry[1], self.offsets, padded_dx)
+
+    def padded_gradient(self, dx_chunk):
+        """A zeroed scratch (m, C, padded plane) for fold_into, or None when folding writes dx directly."""
+        if self.offsets is None:
+            return None
+        m, c, h, w = dx_chunk.shape
+        padded = scratch("conv.padded_dx", (m, c, (h + 2 * self.geometry[4]) * (w + 2 * self.geometry[5])),
+                         dx_chunk.dtype)
+        padded.fill(0)
+        return padded
+
+    def crop_into(self, padded_dx, dx_chunk):
+        if padded_dx is not None:
+            ph, pw = self.geometry[4], self.geometry[5]
+            m, c, h, w = dx_chunk.shape
+            dx_chunk[...] = padded_dx.reshape(m, c, h + 2 * ph, w + 2 * pw)[:, :, ph:ph + h, pw:pw + w]
 
 
 def im2col(x, kernel_size, stride, padding, dilation):
@@ -108,9 +222,10 @@ def im2col(x, kernel_size, stride, padding, dilation):
     x = float_array(x, "x", (4,))
     geometry = _geometry(x.shape, kernel_size, stride, padding, dilation)
     kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
-    cols = np.empty((x.shape[0], x.shape[1] * kh * kw, out_h * out_w), dtype=x.dtype)
+    rows, length = x.shape[1] * kh * kw, out_h * out_w
+    cols = np.empty((rows, x.shape[0] * length), dtype=x.dtype)
     _im2col_kernel(x, 0, *geometry, cols)
-    return cols
+    return np.ascontiguousarray(cols.reshape(rows, x.shape[0], length).transpose(1, 0, 2))
 
 
 def col2im_geometry(cols_shape, x_shape, kernel_size, stride, padding, dilation):
@@ -131,7 +246,8 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     cols = float_array(cols, "cols", (3,))
     x_shape, geometry = col2im_geometry(cols.shape, x_shape, kernel_size, stride, padding, dilation)
     dx = np.empty(x_shape, dtype=cols.dtype)
-    _col2im_kernel(cols, 0, *geometry, dx)
+    batch_along_columns = np.ascontiguousarray(cols.transpose(1, 0, 2)).reshape(cols.shape[1], -1)
+    _col2im_kernel(batch_along_columns, 0, *geometry, dx)
     return dx
 
 
@@ -150,18 +266,22 @@ def _check_conv(x, weight, groups):
     return n, c, c_out, c_in_group, c_out // groups
 
 
-def _batch_chunks(batch, rows, length, dtype):
-    """Yield (n0, n1, cols) covering the batch; cols is a reused (n1 - n0, rows, length) buffer."""
-    per_sample = rows * length * np.dtype(dtype).itemsize
-    chunk = max(1, min(batch, CHUNK_BYTES // per_sample))
-    buffer = np.empty((chunk, rows, length), dtype=dtype)
-    for n0 in range(0, batch, chunk):
-        n1 = min(batch, n0 + chunk)
-        yield n0, n1, buffer[: n1 - n0]
+def _chunk_size(batch, rows, length, dtype):
+    """Samples per chunk: as many as keep the (rows, chunk OH OW) column buffer under CHUNK_BYTES."""
+    return max(1, min(batch, CHUNK_BYTES // (rows * length * np.dtype(dtype).itemsize)))
+
+
+def _fold_batch(a, out):
+    """out (C, m L) = a (m, C, L) with the batch moved next to the columns, as the GEMMs want it."""
+    np.copyto(out.reshape(a.shape[1], a.shape[0], a.shape[2]), a.transpose(1, 0, 2))
+    return out
 
 
 def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
-    """y = conv2d(x, weight) + bias: x (N, C, H, W), weight (Cout, C/groups, kh, kw), bias (Cout,) or None."""
+    """y = conv2d(x, weight) + bias: x (N, C, H, W), weight (Cout, C/groups, kh, kw), bias (Cout,) or None.
+
+    Per chunk of m samples and group g: cols = im2col (C kh kw, m OH OW), then one GEMM W_g @ cols.
+    """
     x = float_array(x, "x", (4,))
     weight = float_array(weight, "weight", (4,))
     bias = None if bias is None else float_array(bias, "bias", (1,))
@@ -172,21 +292,31 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
     length = geometry[-2] * geometry[-1]
     w = weight.reshape(groups, c_out_group, -1)
-    y = np.empty((n, c_out, length), dtype=x.dtype)
-    for n0, n1, cols in _batch_chunks(n, w.shape[2], length, x.dtype):
+    rows = w.shape[2]
+    y = recycled((n, c_out, length), x.dtype)
+    unfolder = _Unfolder(geometry, x.shape)
+    chunk = _chunk_size(n, rows, length, x.dtype)
+    for n0 in range(0, n, chunk):
+        m = min(n, n0 + chunk) - n0
+        cols = scratch("conv.cols", (rows, m * length), x.dtype)
+        product = scratch("conv.product", (c_out_group, m * length), x.dtype)
+        source = unfolder.source(x[n0:n0 + m])
         for g in range(groups):
-            _im2col_kernel(x[n0:n1], g * c_in_group, *geometry, cols)
-            np.matmul(w[g], cols, out=y[n0:n1, g * c_out_group:(g + 1) * c_out_group])
+            unfolder.unfold(source, g * c_in_group, cols)
+            np.matmul(w[g], cols, out=product)
+            y_group = y[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group]
+            np.copyto(y_group, product.reshape(c_out_group, m, length).transpose(1, 0, 2))
         if bias is not None:
-            y[n0:n1] += bias[:, None]
+            y[n0:n0 + m] += bias[:, None]
     return y.reshape(n, c_out, geometry[-2], geometry[-1])
 
 
 def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True):
     """Gradients (dx, dw, db) of conv2d_forward for the output gradient dy (N, Cout, OH, OW).
 
-    dx = col2im(W^T @ dy_n), dw = sum_n dy_n @ cols_n^T, db = dy.sum((0, 2, 3)); those not needed are None.
-    dw is accumulated transposed, as cols_n @ dy_n^T: OpenBLAS runs that shape about 25% faster.
+    Per chunk of m samples and group g, with dY = dy of the chunk as (Cout/groups, m OH OW):
+    dx = col2im(W_g^T @ dY), dw_g += dY @ cols^T (one GEMM over the chunk), db = dy.sum((0, 2, 3));
+    those not needed are None.
     """
     x = float_array(x, "x", (4,))
     weight = float_array(weight, "weight", (4,))
@@ -197,20 +327,36 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     y_shape = (n, c_out, geometry[-2], geometry[-1])
     if dy.shape != y_shape:
         raise ValueError(f"conv2d_backward: dy has shape {dy.shape}, expected the output shape {y_shape}")
-    dy = dy.reshape(n, c_out, -1)
+    length = geometry[-2] * geometry[-1]
+    dy = dy.reshape(n, c_out, length)
     w = weight.reshape(groups, c_out_group, -1)
-    dx = np.empty(x.shape, dtype=x.dtype) if need_dx else None
-    dw_t = np.zeros((groups, w.shape[2], c_out_group), dtype=x.dtype) if need_dw else None
+    rows = w.shape[2]
+    dx = recycled(x.shape, x.dtype) if need_dx else None
+    dw = recycled((groups, c_out_group, rows), x.dtype) if need_dw else None
     db = dy.sum(axis=2).sum(axis=0) if need_db else None
     if need_dx or need_dw:
-        for n0, n1, cols in _batch_chunks(n, w.shape[2], dy.shape[2], x.dtype):
+        unfolder = _Unfolder(geometry, x.shape)
+        chunk = _chunk_size(n, rows, length, x.dtype)
+        for n0 in range(0, n, chunk):
+            m = min(n, n0 + chunk) - n0
+            cols = scratch("conv.cols", (rows, m * length), x.dtype)
+            dy_folded = scratch("conv.dy", (c_out_group, m * length), x.dtype)
+            dw_part = scratch("conv.dw", (c_out_group, rows), x.dtype)
+            source = unfolder.source(x[n0:n0 + m]) if need_dw else None
+            padded_dx = unfolder.padded_gradient(dx[n0:n0 + m]) if need_dx else None
             for g in range(groups):
-                dy_group = dy[n0:n1, g * c_out_group:(g + 1) * c_out_group]
+                _fold_batch(dy[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group], dy_folded)
                 if need_dw:
-                    _im2col_kernel(x[n0:n1], g * c_in_group, *geometry, cols)
-                    dw_t[g] += np.matmul(cols, dy_group.transpose(0, 2, 1)).sum(axis=0)
+                    unfolder.unfold(source, g * c_in_group, cols)
+                    if n0 == 0:
+                        np.matmul(dy_folded, cols.T, out=dw[g])
+                    else:
+                        np.matmul(dy_folded, cols.T, out=dw_part)
+                        dw[g] += dw_part
                 if need_dx:
-                    np.matmul(w[g].T, dy_group, out=cols)
-                    _col2im_kernel(cols, g * c_in_group, *geometry, dx[n0:n1])
-    dw = dw_t.transpose(0, 2, 1).reshape(weight.shape) if need_dw else None
+                    np.matmul(w[g].T, dy_folded, out=cols)
+                    unfolder.fold_into(cols, g * c_in_group, dx[n0:n0 + m], padded_dx)
+            if need_dx:
+                unfolder.crop_into(padded_dx, dx[n0:n0 + m])
+    dw = dw.reshape(weight.shape) if need_dw else None
     return dx, dw, db

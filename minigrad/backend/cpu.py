@@ -169,3 +169,16 @@ def argsort(x, axis=-1, descending=False):
         n = x.shape[axis]
         return (n - 1) - np.flip(np.argsort(flipped, axis=axis, kind="stable"), axis)
     return np.argsort(x, axis=axis, kind="stable")
+
+
+# ---- the CPU kernels' workspace cache (kernels.cpu.workspace): scratch buffers reused call to call ----
+def workspace_allocations():
+    """How many scratch buffers the CPU kernels have allocated on this thread (constant in steady state)."""
+    from kernels.cpu import workspace
+    return workspace.allocations()
+
+
+def clear_workspaces():
+    """Free the CPU kernels' scratch buffers of this thread (they are allocated again when next needed)."""
+    from kernels.cpu import workspace
+    workspace.clear()

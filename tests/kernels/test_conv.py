@@ -29,6 +29,13 @@ def _inputs(case, dtype, random):
     return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
+@pytest.fixture(params=["bounds", "gather"])
+def unfold_path(request, monkeypatch):
+    """Runs a test once with each im2col/col2im path of conv2d: bounds-tested loops and the offset table."""
+    monkeypatch.setattr(conv, "GATHER_BELOW_WIDTH", 0 if request.param == "bounds" else 10**6)
+    return request.param
+
+
 def _unfold_args(geometry):
     return {k: geometry[k] for k in ("stride", "padding", "dilation")}
 
@@ -60,7 +67,7 @@ def test_col2im_is_the_adjoint_of_im2col(case, random):
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_conv2d_forward_matches_torch(case, dtype, random, torch64, assert_matches):
+def test_conv2d_forward_matches_torch(case, dtype, random, torch64, assert_matches, unfold_path):
     x, weight, bias, geometry = _inputs(case, dtype, random)
     y = conv2d_forward(x, weight, bias, **geometry)
     assert y.dtype == dtype
@@ -70,7 +77,7 @@ def test_conv2d_forward_matches_torch(case, dtype, random, torch64, assert_match
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_conv2d_backward_matches_torch_autograd(case, dtype, random, torch64, assert_matches):
+def test_conv2d_backward_matches_torch_autograd(case, dtype, random, torch64, assert_matches, unfold_path):
     x, weight, bias, geometry = _inputs(case, dtype, random)
     xt, wt, bt = torch64(x, True), torch64(weight, True), torch64(bias, True)
     yt = tF.conv2d(xt, wt, bt, **geometry)
@@ -84,7 +91,7 @@ def test_conv2d_backward_matches_torch_autograd(case, dtype, random, torch64, as
 
 
 @pytest.mark.parametrize("need", [(True, False, False), (False, True, False), (False, False, True)])
-def test_conv2d_backward_skips_what_is_not_needed(need, random):
+def test_conv2d_backward_skips_what_is_not_needed(need, random, unfold_path):
     x, weight, _, geometry = _inputs(CASES[1], np.float64, random)
     dy = random(conv2d_forward(x, weight, None, **geometry).shape, np.float64)
     full = conv2d_backward(dy, x, weight, **geometry)
@@ -96,7 +103,7 @@ def test_conv2d_backward_skips_what_is_not_needed(need, random):
             assert got is None
 
 
-def test_batch_chunks_give_the_same_result(monkeypatch, random):
+def test_batch_chunks_give_the_same_result(monkeypatch, random, unfold_path):
     x, weight, bias, geometry = _inputs(CASES[1], np.float64, random)
     x = np.concatenate([x] * 3)
     dy = random(conv2d_forward(x, weight, bias, **geometry).shape, np.float64)

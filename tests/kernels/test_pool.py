@@ -15,6 +15,8 @@ MAX_CASES = [
     ((2, 2, 11, 11), 3, 3, 1, 2, True),
     ((1, 3, 6, 5), 2, 2, 1, 1, True),
     ((3, 5, 5), 3, None, 1, 1, False),
+    ((2, 3, 7, 9), 2, 2, 0, 1, False),   # the 2×2 fast path with an odd edge left out
+    ((2, 3, 7, 9), 2, 2, 0, 1, True),    # ceil_mode: the last windows stick out, general kernel
 ]
 # (shape, kernel, stride, padding, ceil_mode, divisor_override)
 AVG_CASES = [
@@ -50,6 +52,19 @@ def test_max_pool2d_ties_pick_the_first_maximum_like_torch(rng):
     x[0, 0, :3, :3] = -np.inf
     y, argmax = max_pool2d_forward(x, 3, 2, 1, 1, True)
     yt, indices = tF.max_pool2d(torch.tensor(x), 3, 2, 1, 1, True, return_indices=True)
+    np.testing.assert_array_equal(y, yt.numpy())
+    np.testing.assert_array_equal(argmax, indices.numpy())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool2d_2x2_fast_path_keeps_ties_nan_and_inf_like_torch(dtype, rng):
+    x = rng.integers(0, 3, size=(3, 4, 10, 12)).astype(dtype)
+    x[0, 0, :2, :2] = -np.inf
+    x[0, 1, 0, 1] = np.nan
+    x[1, 2, 1, :2] = np.nan
+    x[2, 3, :, 3] = np.inf
+    y, argmax = max_pool2d_forward(x, 2, 2, 0, 1, False)
+    yt, indices = tF.max_pool2d(torch.tensor(x), 2, 2, 0, 1, False, return_indices=True)
     np.testing.assert_array_equal(y, yt.numpy())
     np.testing.assert_array_equal(argmax, indices.numpy())
 

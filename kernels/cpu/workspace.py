@@ -1,0 +1,119 @@
+"""Scratch buffers and recycled result arrays of the CPU kernels, so that a training step does not allocate.
+
+``scratch(name, shape, dtype)`` returns an array view of a buffer owned by this cache, grown when a larger
+one is asked for and otherwise reused. It is valid only until the next request of the same name on the
+same thread, so kernels use it only for temporaries that die before the kernel returns (im2col columns,
+GEMM outputs copied into the result), never for an array they return or that is saved for backward:
+reuse is safe by construction. Each thread has its own buffers.
+
+``recycled(shape, dtype)`` is for arrays a kernel returns (conv outputs and gradients): it hands out an
+array of this cache only when nothing but the cache refers to it any more, that is when no tensor, view
+(a view holds its base), saved value or frame of the caller can still reach it (``sys.getrefcount``);
+otherwise it allocates a new one. Arrays under RECYCLE_MIN_BYTES are left to malloc, which does not fault
+for them, and the cache lets go of unused arrays once it holds more than RECYCLE_MAX_BYTES.
+
+Every fresh buffer or array counts in ``allocations()``: after a warm-up step it stays constant.
+"""
+import sys
+import threading
+
+import numpy as np
+
+
+RECYCLE_MIN_BYTES = 256 * 2**10
+RECYCLE_MAX_BYTES = 2 * 2**30
+
+
+class _Buffers(threading.local):
+    def __init__(self):
+        self.by_name = {}
+        self.by_shape = {}
+        self.recycled_bytes = 0
+        self.allocations = 0
+
+
+_buffers = _Buffers()
+
+
+def scratch(name, shape, dtype):
+    """A C-contiguous array of ``shape`` and ``dtype`` (contents undefined) in the buffer called ``name``."""
+    dtype = np.dtype(dtype)
+    size = 1
+    for s in shape:
+        size *= int(s)
+    key = (name, dtype)
+    buffer = _buffers.by_name.get(key)
+    if buffer is None or buffer.size < size:
+        buffer = np.empty(max(size, 1), dtype=dtype)
+        _buffers.by_name[key] = buffer
+        _buffers.allocations += 1
+    return buffer[:size].reshape(shape)
+
+
+def recycled(shape, dtype):
+    """An array of ``shape`` and ``dtype`` (contents undefined) that nothing else refers to, to be returned."""
+    dtype = np.dtype(dtype)
+    shape = tuple(int(s) for s in shape)
+    if np.prod(shape, dtype=np.int64) * dtype.itemsize < RECYCLE_MIN_BYTES:
+        return np.empty(shape, dtype=dtype)
+    arrays = _buffers.by_shape.setdefault((shape, dtype), [])
+    if _UNREFERENCED is None:
+        return np.empty(shape, dtype=dtype)
+    for array, count in _reference_counts(arrays):
+        if count == _UNREFERENCED:
+            return array
+    if _buffers.recycled_bytes > RECYCLE_MAX_BYTES:
+        _release_unreferenced()
+        arrays = _buffers.by_shape.setdefault((shape, dtype), [])
+    array = np.empty(shape, dtype=dtype)
+    arrays.append(array)
+    _buffers.recycled_bytes += array.nbytes
+    _buffers.allocations += 1
+    return array
+
+
+def _release_unreferenced():
+    for key, arrays in list(_buffers.by_shape.items()):
+        kept = [a for a, count in _reference_counts(arrays) if count != _UNREFERENCED]
+        _buffers.recycled_bytes -= sum(a.nbytes for a in arrays) - sum(a.nbytes for a in kept)
+        if kept:
+            _buffers.by_shape[key] = kept
+        else:
+            del _buffers.by_shape[key]
+
+
+def _reference_counts(arrays):
+    """(array, sys.getrefcount(array)) for each array of the list."""
+    for array in arrays:
+        yield array, sys.getrefcount(array)
+
+
+def _calibrate():
+    """The count _reference_counts reports for an array only the cache's list holds, or None (recycling
+    off) if one more reference from elsewhere would not show (an interpreter that borrows references)."""
+    arrays = [np.empty(1)]
+    alone = next(_reference_counts(arrays))[1]
+    held = arrays[0]
+    with_one_more = next(_reference_counts(arrays))[1]
+    del held
+    return alone if with_one_more == alone + 1 else None
+
+
+_UNREFERENCED = _calibrate()
+
+
+def allocations():
+    """How many buffers this thread's cache has allocated so far."""
+    return _buffers.allocations
+
+
+def cached_bytes():
+    """Bytes held by this thread's cache (scratch buffers and recycled arrays, in use or not)."""
+    return sum(b.nbytes for b in _buffers.by_name.values()) + _buffers.recycled_bytes
+
+
+def clear():
+    """Drop this thread's buffers (the memory goes back to the allocator once no view of them is left)."""
+    _buffers.by_name.clear()
+    _buffers.by_shape.clear()
+    _buffers.recycled_bytes = 0
