@@ -26,5 +26,5 @@ def test_hook_sees_the_final_gradient_once_per_backward_like_pytorch():
 
 def test_hook_on_a_non_leaf_is_refused():
     w = mg.tensor([1.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="only works on leaves"):
+    with pytest.raises(RuntimeError, match="works only on leaves"):
         (w * 2).register_post_accumulate_grad_hook(print)
