@@ -6,3 +6,4 @@ from .layers import (ELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d
 from .module import Module, Parameter, StateDictError
 from . import utils
 from .summary import summary
+from ..distributed.sync_batchnorm import SyncBatchNorm
