@@ -62,6 +62,7 @@ class DistributedDataParallel(Module):
         self._broadcast_buffers_now()
         object.__setattr__(self, "buckets", self._make_buckets(params, bucket_cap_mb * 2**20))
         object.__setattr__(self, "_bucket_of", {id(p): b for b in self.buckets for p in b.params})
+        object.__setattr__(self, "_slot_of", {id(p): i for b in self.buckets for i, p in enumerate(b.params)})
         object.__setattr__(self, "_next_launch", 0)
         object.__setattr__(self, "communication_seconds", 0.0)
         object.__setattr__(self, "_handles", [p.register_post_accumulate_grad_hook(self._gradient_ready)
@@ -99,7 +100,7 @@ class DistributedDataParallel(Module):
         if self.world.size == 1:
             return
         bucket = self._bucket_of[id(param)]
-        i = bucket.params.index(param)
+        i = self._slot_of[id(param)]
         bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]] = param.grad.numpy().reshape(-1)
         bucket.ready.add(id(param))
         while self._next_launch < len(self.buckets) and self._is_full(self.buckets[self._next_launch]):
