@@ -78,6 +78,13 @@ def test_ddp_gradients_in_many_buckets_are_those_of_the_global_batch(ranks):
         np.testing.assert_allclose(results[0]["after." + name], p.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+def test_ddp_names_the_parameters_that_got_no_gradient(ranks):
+    results, _ = ranks
+    for r in range(RANKS):
+        assert str(results[r]["unused_error"]).startswith(
+            "DistributedDataParallel: backward gave no gradient to 1.weight, 1.bias, so the gradients")
+
+
 def test_sync_batchnorm_on_2_ranks_is_batchnorm_of_the_global_batch(ranks):
     results, _ = ranks
     x = torch.from_numpy(np.random.default_rng(3).standard_normal((8, 3, 2, 2)) * 2 + 1).requires_grad_()

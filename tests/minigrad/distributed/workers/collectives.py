@@ -43,6 +43,16 @@ for _ in range(3):
 for name, p in model.named_parameters():
     results["after." + name] = p.numpy().copy()
 
+# a parameter left out of the loss: named, not silently left un-averaged
+partial = nn.Sequential(nn.Linear(4, 3), nn.Linear(4, 3)).to(dtype=mg.float64)
+partial_ddp = dist.DistributedDataParallel(partial, bucket_cap_mb=100 / 2**20)
+partial[0](x).sum().backward()
+try:
+    partial_ddp.finish_gradient_sync()
+    results["unused_error"] = np.array("")
+except RuntimeError as e:
+    results["unused_error"] = np.array(str(e))
+
 # SyncBatchNorm over the global batch (8, 3, 2, 2), rank r holding rows 4r..4r+3
 x_bn = np.random.default_rng(3).standard_normal((8, 3, 2, 2)) * 2 + 1
 g_bn = np.random.default_rng(4).standard_normal((8, 3, 2, 2))
