@@ -70,3 +70,21 @@ def test_resuming_with_another_number_of_ranks_is_a_one_line_error(two_ranks, ca
     err = capsys.readouterr().err.strip()
     assert "\n" not in err
     assert "was written by 2 ranks and this run has 1; resume it with mpirun -n 2" in err
+
+
+def test_the_readme_commands_of_more_than_one_device_parse():
+    import re
+    import shlex
+    from pathlib import Path
+
+    from minigrad.train import parse_args
+
+    text = (Path(__file__).parents[3] / "README.md").read_text()
+    section = text[text.index("## More than one device"):]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    commands = [shlex.split(line, comments=True) for line in block.splitlines() if "minigrad.train" in line]
+    assert len(commands) >= 3
+    for command in commands:
+        argv = command[command.index("minigrad.train") + 1:]
+        if "..." not in argv:
+            parse_args(argv)
