@@ -18,8 +18,9 @@ gradient.
 
 Buffers (BatchNorm's running statistics) are rank 0's at every training forward, as PyTorch's
 ``broadcast_buffers=True``; the batch statistics stay each rank's own unless the model uses
-``nn.SyncBatchNorm``. CUDA gradients are staged through host memory (one copy per gradient) or go by
-NCCL per bucket, see ``minigrad.distributed.nccl``.
+``nn.SyncBatchNorm``. CUDA gradients go by NCCL, one all-reduce per bucket on a device buffer (then
+without overlap: NCCL is waited for at once), or else through the host buckets above (one copy to
+the host per gradient), see ``minigrad.distributed.nccl``.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class _Bucket:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
         self.flat = np.zeros(int(self.offsets[-1]), dtype=params[0].dtype)
         self.ready, self.request = set(), None
+        self.on_device = False  # reduced in device memory by NCCL (then ``flat`` is unused)
 
     def nbytes(self):
         return self.flat.nbytes
@@ -61,6 +63,10 @@ class DistributedDataParallel(Module):
             collectives.broadcast(p, 0)
         self._broadcast_buffers_now()
         object.__setattr__(self, "buckets", self._make_buckets(params, bucket_cap_mb * 2**20))
+        if any(p.device == "cuda" for p in params) and self.world.size > 1:
+            from .nccl import device_transport
+            for b in self.buckets:
+                b.on_device = b.params[0].device == "cuda" and device_transport().on_device
         object.__setattr__(self, "_bucket_of", {id(p): b for b in self.buckets for p in b.params})
         object.__setattr__(self, "_slot_of", {id(p): i for b in self.buckets for i, p in enumerate(b.params)})
         object.__setattr__(self, "_next_launch", 0)
@@ -100,8 +106,9 @@ class DistributedDataParallel(Module):
         if self.world.size == 1:
             return
         bucket = self._bucket_of[id(param)]
-        i = self._slot_of[id(param)]
-        bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]] = param.grad.numpy().reshape(-1)
+        if not bucket.on_device:
+            i = self._slot_of[id(param)]
+            bucket.flat[bucket.offsets[i]:bucket.offsets[i + 1]] = param.grad.numpy().reshape(-1)
         bucket.ready.add(id(param))
         while self._next_launch < len(self.buckets) and self._is_full(self.buckets[self._next_launch]):
             self._launch(self.buckets[self._next_launch])
@@ -118,7 +125,10 @@ class DistributedDataParallel(Module):
 
     def _launch(self, bucket):
         start = time.perf_counter()
-        bucket.request = collectives.start_all_reduce_array(bucket.flat)
+        if bucket.on_device:
+            self._reduce_on_device(bucket)
+        else:
+            bucket.request = collectives.start_all_reduce_array(bucket.flat)
         object.__setattr__(self, "communication_seconds", self.communication_seconds + time.perf_counter() - start)
 
     def _write_back_averages(self):
@@ -126,14 +136,26 @@ class DistributedDataParallel(Module):
         from ..tensor import tensor
         start = time.perf_counter()
         for k, bucket in enumerate(self.buckets):
-            wait(bucket.request, f"the gradient bucket {k} of {len(self.buckets)} ({bucket.nbytes()} bytes)")
+            if bucket.request is not None:
+                wait(bucket.request, f"the gradient bucket {k} of {len(self.buckets)} ({bucket.nbytes()} bytes)")
         object.__setattr__(self, "communication_seconds", self.communication_seconds + time.perf_counter() - start)
         for bucket in self.buckets:
-            bucket.flat /= self.world.size
-            for p, lo, hi in zip(bucket.params, bucket.offsets[:-1], bucket.offsets[1:]):
-                p.grad = tensor(bucket.flat[lo:hi].reshape(p.shape), dtype=p.dtype, device=p.device)
+            if not bucket.on_device:
+                bucket.flat /= self.world.size
+                for p, lo, hi in zip(bucket.params, bucket.offsets[:-1], bucket.offsets[1:]):
+                    p.grad = tensor(bucket.flat[lo:hi].reshape(p.shape), dtype=p.dtype, device=p.device)
             bucket.ready, bucket.request = set(), None
         object.__setattr__(self, "_next_launch", 0)
+
+    @staticmethod
+    def _reduce_on_device(bucket):
+        """One device buffer of the bucket's gradients, averaged over the ranks by NCCL, split back."""
+        from ..tensor import cat
+        from .nccl import device_transport
+        flat = cat([p.grad.reshape(-1) for p in bucket.params])
+        device_transport().all_reduce(flat, "mean")
+        for p, lo, hi in zip(bucket.params, bucket.offsets[:-1], bucket.offsets[1:]):
+            p.grad = flat[int(lo):int(hi)].reshape(p.shape).clone()
 
     # ---- before the optimizer step -----------------------------------------------------------
     def finish_gradient_sync(self):

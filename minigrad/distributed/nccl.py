@@ -72,6 +72,7 @@ class HostStaging:
     """CUDA tensors copied to the host, reduced by MPI, copied back."""
 
     name = "mpi-host-staging"
+    on_device = False  # DistributedDataParallel stages CUDA gradients through its host buckets
 
     def all_reduce(self, tensor, op):
         _write_back(tensor, all_reduce_array(tensor.numpy(), op))
@@ -89,6 +90,7 @@ class Nccl:
     default stream, in place on the tensor's device memory."""
 
     name = "nccl"
+    on_device = True  # DistributedDataParallel reduces CUDA gradient buckets in device memory
 
     def __init__(self):
         from cupy.cuda import nccl

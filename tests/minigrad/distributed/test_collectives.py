@@ -78,6 +78,18 @@ def test_ddp_gradients_in_many_buckets_are_those_of_the_global_batch(ranks):
         np.testing.assert_allclose(results[0]["after." + name], p.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("on_device", [False, True])
+def test_ddp_averages_cuda_gradients_in_host_buckets_or_device_buckets(ranks, on_device):
+    results, _ = ranks
+    for r in range(RANKS):
+        assert int(results[r][f"cuda_device_buckets_{on_device}"]) == (int(results[r]["buckets"]) if on_device else 0)
+        names = [k.split(".", 1)[1] for k in results[r] if k.startswith("grad.")]
+        for name in names:
+            assert str(results[r][f"cuda_grad_device_{on_device}." + name]) == "cuda"
+            np.testing.assert_allclose(results[r][f"cuda_grad_{on_device}." + name], results[0]["grad." + name],
+                                       rtol=1e-12, atol=1e-14)
+
+
 def test_ddp_names_the_parameters_that_got_no_gradient(ranks):
     results, _ = ranks
     for r in range(RANKS):

@@ -43,6 +43,20 @@ for _ in range(3):
 for name, p in model.named_parameters():
     results["after." + name] = p.numpy().copy()
 
+# CUDA gradients (the simulator): host buckets, and device buckets as NCCL would take them, with a
+# stand-in that reduces a device buffer through the host (NCCL itself needs real GPUs)
+for on_device in (False, True):
+    dist.nccl._transport = type("DeviceStandIn", (dist.nccl.HostStaging,), {"on_device": on_device})()
+    mg.manual_seed(100 + r)
+    gpu_model = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3)).to("cuda", dtype=mg.float64)
+    gpu_ddp = dist.DistributedDataParallel(gpu_model, bucket_cap_mb=100 / 2**20)
+    nn.functional.cross_entropy(gpu_ddp(x.to("cuda")), y.to("cuda")).backward()
+    gpu_ddp.finish_gradient_sync()
+    results[f"cuda_device_buckets_{on_device}"] = np.array(sum(b.on_device for b in gpu_ddp.buckets))
+    for name, p in gpu_model.named_parameters():
+        results[f"cuda_grad_{on_device}." + name] = p.grad.numpy().copy()
+        results[f"cuda_grad_device_{on_device}." + name] = np.array(p.grad.device)
+
 # a parameter left out of the loss: named, not silently left un-averaged
 partial = nn.Sequential(nn.Linear(4, 3), nn.Linear(4, 3)).to(dtype=mg.float64)
 partial_ddp = dist.DistributedDataParallel(partial, bucket_cap_mb=100 / 2**20)
