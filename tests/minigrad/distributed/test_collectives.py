@@ -61,6 +61,10 @@ def test_ddp_starts_every_rank_from_rank_0s_weights(ranks):
 def test_ddp_gradients_in_many_buckets_are_those_of_the_global_batch(ranks):
     results, _ = ranks
     assert int(results[0]["buckets"]) >= 3  # 100-byte buckets: the hooks launched several
+    for r in range(RANKS):  # each bucket started during backward, as soon as its gradients were in
+        launched_after = results[r]["ready_at_launch"].tolist()
+        assert len(launched_after) == int(results[r]["buckets"]) and launched_after == sorted(set(launched_after))
+        assert launched_after[0] < 4  # 4 parameters: the first bucket left before backward reached the rest
     x = torch.from_numpy(np.random.default_rng(1).standard_normal((8, 4)))
     y = torch.from_numpy(np.random.default_rng(2).integers(0, 3, 8))
     model = _torch_mlp(results)

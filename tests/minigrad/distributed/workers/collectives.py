@@ -31,8 +31,13 @@ y_all = np.random.default_rng(2).integers(0, 3, 8)
 x, y = mg.tensor(x_all[4 * r:4 * r + 4], dtype=mg.float64), mg.tensor(y_all[4 * r:4 * r + 4])
 for name, p in model.named_parameters():
     results["initial." + name] = p.numpy().copy()
+launched_after = []  # how many gradients were ready when each bucket was started
+start_bucket = ddp._launch
+object.__setattr__(ddp, "_launch", lambda bucket: (launched_after.append(sum(len(b.ready) for b in ddp.buckets)),
+                                                   start_bucket(bucket)))
 nn.functional.cross_entropy(ddp(x), y).backward()
 ddp.finish_gradient_sync()
+results["ready_at_launch"] = np.array(launched_after)
 for name, p in model.named_parameters():
     results["grad." + name] = p.grad.numpy().copy()
 opt = mg.optim.SGD(model.parameters(), lr=0.1)
