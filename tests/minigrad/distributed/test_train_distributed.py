@@ -88,3 +88,13 @@ def test_the_readme_commands_of_more_than_one_device_parse():
         argv = command[command.index("minigrad.train") + 1:]
         if "..." not in argv:
             parse_args(argv)
+
+
+def test_mpirun_without_distributed_is_a_one_line_error_before_anything_is_written(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    out = tmp_path / "run"
+    assert main(RUN + ["--batch-size", "8", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("minigrad.train: error: started by mpirun as 2 processes without --distributed: pass "
+                   "--distributed (else 2 separate runs would write the same --out)")
+    assert not out.exists()
