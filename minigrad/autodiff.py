@@ -169,10 +169,25 @@ class Op:
         return out
 
 
+class RemovableHandle:
+    """Returned by the ``register_*_hook`` methods; ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook):
+        RemovableHandle._next_id += 1
+        self._hooks, self._key = hooks, RemovableHandle._next_id
+        hooks[self._key] = hook
+
+    def remove(self):
+        self._hooks.pop(self._key, None)
+
+
 class Node:
     """What Scalar and Tensor share: payload, graph link, gradient, name and in-place version."""
 
     _op: Op | None = None
+    _post_accumulate_grad_hooks: dict = {}
     grad = None
     name: str | None = None
     _versions: VersionCounter | None = None  # created on the first in-place change or view
@@ -231,6 +246,15 @@ class Node:
         """Keep ``.grad`` on this non-leaf node after backward (leaves always keep it)."""
         self._retains_grad = True
         return self
+
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(leaf)`` each time ``backward`` has accumulated this leaf's ``.grad`` (PyTorch's
+        name). Its gradient for that backward is then final: distributed training starts sending it."""
+        if not self.is_leaf:
+            raise RuntimeError("register_post_accumulate_grad_hook works only on leaves (parameters)")
+        if "_post_accumulate_grad_hooks" not in self.__dict__:
+            self._post_accumulate_grad_hooks = {}
+        return RemovableHandle(self._post_accumulate_grad_hooks, hook)
 
     def named(self, name: str):
         """Give the node a name (shown by ``mg.trace`` and ``viz``); returns the node."""
@@ -336,6 +360,8 @@ def backprop(roots, root_grads, inputs=None, retain_graph=False, create_graph=Fa
                 if not create_graph:
                     g = g.detach()
                 node.grad = g if node.grad is None else node.grad + g
+                for hook in tuple(node._post_accumulate_grad_hooks.values()):
+                    hook(node)
             if op is None or id(node) in input_ids:
                 continue
             if inputs is not None and id(node) not in relevant:

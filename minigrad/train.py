@@ -16,6 +16,13 @@ the same settings, a run's metrics equal those of an uninterrupted one. The sche
 epoch. A checkpoint of another --model, --dataset, --optimizer, --batch-size, --limit-train or --seed
 is an error (a new run, not a continuation), and so is --epochs not above the epochs done.
 
+``mpirun -n K python -m minigrad.train --distributed ...`` trains data-parallel on K processes
+(minigrad.distributed): each rank reads its shard of every epoch (--batch-size per rank, so the global
+batch is K times it), gradients are averaged over the ranks during backward, metrics are summed over
+the ranks, and rank 0 alone writes the checkpoint, metrics and curves. A checkpoint resumes only with
+the same K. A rank that fails ends the job (MPI_Abort), and no collective waits longer than
+$MINIGRAD_DISTRIBUTED_TIMEOUT seconds (default 300).
+
 Errors: a bad setting or unusable checkpoint is one line and exit status 2, before any file is
 written; a loss that turns nan or inf, or a checkpoint that cannot be written (a full disk), stops
 training with one line and exit status 1, leaving the last good checkpoint in place.
@@ -36,14 +43,16 @@ MODELS = ("lenet5", "lenet5-relu", "resnet18", "resnet34", "vgg", "nin")
 DATASETS = ("mnist-sample", "mnist", "fashion-mnist", "cifar10")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
 SCHEDULERS = ("none", "step", "cosine", "exponential")
+DTYPES = ("float32", "float64")
 
 
 DEFAULTS = dict(model="lenet5", dataset="mnist-sample", data_dir=None, download=False, device="cpu", epochs=2,
                 batch_size=64, lr=None, optimizer="sgd", momentum=0.9, weight_decay=5e-4, scheduler="cosine",
                 augment=False, label_smoothing=0.0, seed=0, out="runs/latest", resume=None, tta=False,
-                limit_train=None, limit_test=None, quiet=False, stop_after_steps=None)
+                limit_train=None, limit_test=None, quiet=False, stop_after_steps=None, dtype="float32",
+                distributed=False)
 # what makes a checkpoint's run that run: a different value at --resume is an error, not a continuation
-RUN_IDENTITY = ("model", "dataset", "optimizer", "batch_size", "limit_train", "seed")
+RUN_IDENTITY = ("model", "dataset", "optimizer", "batch_size", "limit_train", "seed", "dtype")
 NOT_RECORDED = ("resume", "stop_after_steps", "given")
 
 
@@ -96,6 +105,9 @@ def parse_args(argv=None):
     add("--limit-train", "use only the first N training images", type=int, metavar="N")
     add("--limit-test", "use only the first N test images", type=int, metavar="N")
     add("--quiet", "no progress bars", action="store_true")
+    add("--dtype", f"one of {', '.join(DTYPES)} for the weights and images")
+    add("--distributed", "data-parallel over the ranks of mpirun -n K (--batch-size is per rank)",
+        action="store_true")
     add("--stop-after-steps", argparse.SUPPRESS, type=int)  # simulates a crash
     given = vars(p.parse_args(argv))
     args = argparse.Namespace(**{**DEFAULTS, **given}, given=set(given))
@@ -113,7 +125,8 @@ def _resolve_lr(args):
 def check_args(args):
     """Raise UsageError (one line) for the first bad setting."""
     for name, value, valid in (("model", args.model, MODELS), ("dataset", args.dataset, DATASETS),
-                               ("optimizer", args.optimizer, OPTIMIZERS), ("scheduler", args.scheduler, SCHEDULERS)):
+                               ("optimizer", args.optimizer, OPTIMIZERS), ("scheduler", args.scheduler, SCHEDULERS),
+                               ("dtype", args.dtype, DTYPES)):
         if value not in valid:
             raise UsageError(f"unknown {name} {value!r}; choose one of: {', '.join(valid)}")
     if args.device not in ("cpu", "cuda"):
@@ -241,11 +254,13 @@ def train_one_epoch(model, loader, opt, args, epoch, F, mg, steps_done):
     total_loss, correct, seen = 0.0, 0, 0
     bar = _progress(loader, len(loader), f"epoch {epoch}/{args.epochs} train", args.quiet)
     for x, y in bar:
-        x, y = x.to(args.device), y.to(args.device)
+        x, y = x.to(args.device, dtype=args.dtype), y.to(args.device)
         logits = model(x)
         loss = F.cross_entropy(logits, y, label_smoothing=args.label_smoothing)
         opt.zero_grad()
-        loss.backward()
+        loss.backward()  # (data-parallel: the gradients are averaged over the ranks by the time it returns)
+        if hasattr(model, "finish_gradient_sync"):
+            model.finish_gradient_sync()
         opt.step()
         n = y.shape[0]
         total_loss += loss.item() * n
@@ -257,6 +272,7 @@ def train_one_epoch(model, loader, opt, args, epoch, F, mg, steps_done):
             bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}%")
         if args.stop_after_steps is not None and steps_done >= args.stop_after_steps:
             raise KeyboardInterrupt(f"stopped after {steps_done} steps (--stop-after-steps)")
+    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, seen)
     return total_loss / seen, correct / seen, steps_done
 
 
@@ -265,7 +281,7 @@ def evaluate(model, loader, args, F, mg, desc="test"):
     total_loss, correct, seen = 0.0, 0, 0
     with mg.no_grad():
         for x, y in _progress(loader, len(loader), desc, args.quiet):
-            x, y = x.to(args.device), y.to(args.device)
+            x, y = x.to(args.device, dtype=args.dtype), y.to(args.device)
             if args.tta:
                 logits = sum(model(v).softmax(axis=1) for v in _tta_views(x)).log()
                 loss = F.nll_loss(logits - logits.logsumexp(axis=1, keepdims=True), y)
@@ -276,7 +292,17 @@ def evaluate(model, loader, args, F, mg, desc="test"):
             total_loss += loss.item() * n
             correct += int((logits.argmax(axis=1) == y).numpy().sum())
             seen += n
+    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, seen)
     return total_loss / seen, correct / seen
+
+
+def _sum_over_ranks(args, total_loss, correct, seen):
+    """The epoch's sums over all ranks (each rank has seen only its shard)."""
+    if not args.distributed:
+        return total_loss, correct, seen
+    from .distributed import all_reduce_array
+    loss, right, count = all_reduce_array(np.array([total_loss, correct, seen], dtype=np.float64))
+    return float(loss), int(right), int(count)
 
 
 def _check_finite(value, what):
@@ -354,6 +380,57 @@ def restore(state, args, model, opt, train_loader):
     return list(state["history"]), state["epoch"]
 
 
+# ---- data parallel --------------------------------------------------------------------------------
+
+def join_ranks(args, state):
+    """The World (one process unless --distributed under mpirun), after checking that mpirun was not
+    given without --distributed and that a checkpoint resumes with the K ranks that wrote it."""
+    launched = int(os.environ.get("OMPI_COMM_WORLD_SIZE", os.environ.get("PMI_SIZE", "1")))
+    if launched > 1 and not args.distributed:
+        raise UsageError(f"started by mpirun as {launched} processes without --distributed: pass --distributed "
+                         f"(else {launched} separate runs would write the same --out)")
+    if args.distributed:
+        from . import distributed
+        try:
+            world = distributed.init()
+        except RuntimeError as e:
+            raise UsageError(str(e)) from None
+    else:
+        world = None
+    size = 1 if world is None else world.size
+    if state is not None and state["args"].get("world_size", 1) != size:
+        ranks = state["args"].get("world_size", 1)
+        raise UsageError(f"{args.resume} was written by {ranks} rank{'s' if ranks > 1 else ''} and this run has "
+                         f"{size}; resume it with mpirun -n {ranks} python -m minigrad.train --distributed"
+                         if ranks > 1 else f"{args.resume} was written by one process; resume it without mpirun")
+    args.world_size = size
+    if world is not None and world.rank != 0:
+        args.quiet = True
+    return world
+
+
+def build_loaders(args, train_set, test_set, world):
+    """The loaders of this rank: its shard of every epoch (seeded shuffle) and of the test set."""
+    from . import data
+
+    test_batch = max(256, args.batch_size)
+    if world is None or world.size == 1:
+        return (data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed),
+                data.DataLoader(test_set, batch_size=test_batch, shuffle=False))
+    train_shard = data.DistributedSampler(train_set, shuffle=True, seed=args.seed)
+    test_shard = data.DistributedSampler(test_set, shuffle=False, pad=False)
+    return (data.DataLoader(train_set, batch_size=args.batch_size, sampler=train_shard, seed=args.seed),
+            data.DataLoader(test_set, batch_size=test_batch, sampler=test_shard))
+
+
+def announce(world, args, model):
+    if world is not None and world.rank == 0:
+        print(f"distributed: {world.size} ranks x --batch-size {args.batch_size} = global batch "
+              f"{world.size * args.batch_size}; gradients averaged over MPI during backward in "
+              f"{len(model.buckets)} bucket(s); only rank 0 writes {args.out}; the ranks' weights are "
+              "checked bitwise equal after every epoch", flush=True)
+
+
 # ---- the run --------------------------------------------------------------------------------------
 
 def run(args) -> list:
@@ -363,6 +440,11 @@ def run(args) -> list:
     from .curves import plot_curves
 
     state = load_checkpoint(args) if args.resume else None
+    world = join_ranks(args, state)
+    parallel = world is not None and world.size > 1
+    if parallel and args.device == "cuda":
+        from .distributed.nccl import bind_gpu
+        bind_gpu()
     if args.device == "cuda":
         try:
             mg.zeros(1, device="cuda")
@@ -371,13 +453,19 @@ def run(args) -> list:
     mg.manual_seed(args.seed)
     train_set, test_set = build_data(args)
     in_channels = int(np.shape(train_set[0][0])[0])
-    model = build_model(args, in_channels).to(args.device)
-    train_loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)
-    test_loader = data.DataLoader(test_set, batch_size=max(256, args.batch_size), shuffle=False)
-    opt = build_optimizer(args, model)
-    history, done = restore(state, args, model, opt, train_loader) if state else ([], 0)
+    net = build_model(args, in_channels).to(args.device, dtype=args.dtype)
+    train_loader, test_loader = build_loaders(args, train_set, test_set, world)
+    opt = build_optimizer(args, net)
+    history, done = restore(state, args, net, opt, train_loader) if state else ([], 0)
+    model = net
+    if parallel:
+        from .distributed import DistributedDataParallel
+        model = DistributedDataParallel(net)
+        announce(world, args, model)
+    writes = world is None or world.rank == 0
     sched = build_scheduler(args, opt, done)
-    os.makedirs(args.out, exist_ok=True)
+    if writes:
+        os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "checkpoint.npz")
     steps_done, last_saved = 0, (args.resume, done) if state else None
     for epoch in range(done + 1, args.epochs + 1):
@@ -394,10 +482,17 @@ def run(args) -> list:
             raise RunFailed(f"{e}: training stopped ({kept}); try a smaller --lr") from None
         if sched is not None:
             sched.step()
+        if parallel:
+            try:
+                model.assert_replicas_equal()
+            except RuntimeError as e:
+                raise RunFailed(f"after epoch {epoch}: {e}") from None
         history.append({"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_acc": train_acc,
                         "test_loss": test_loss, "test_acc": test_acc, "seconds": round(time.perf_counter() - t0, 3)})
+        if not writes:
+            continue
         try:  # the checkpoint first: metrics.json never lists an epoch whose checkpoint is missing
-            mg.save({"model": model.state_dict(), "optimizer": opt.state_dict(),
+            mg.save({"model": net.state_dict(), "optimizer": opt.state_dict(),
                      "scheduler": None if sched is None else sched.state_dict(), "rng": mg.get_rng_state(),
                      "loader": train_loader.state_dict(), "history": history, "epoch": epoch,
                      "args": {k: v for k, v in vars(args).items() if k not in NOT_RECORDED}}, ckpt_path)
@@ -411,23 +506,38 @@ def run(args) -> list:
     return history
 
 
+def _rank():
+    """(rank, world size) of this process: (0, 1) unless minigrad.distributed was joined."""
+    joined = sys.modules.get("minigrad.distributed.world")
+    world = None if joined is None else joined._world
+    return (0, 1) if world is None else (world.rank, world.size)
+
+
 def main(argv=None) -> int:
+    """Errors every rank meets alike (a bad setting, an interruption) are printed once, by rank 0; a
+    failure of one rank (RunFailed, anything unexpected) ends all of them through MPI_Abort."""
     args = None
     try:
         args = parse_args(argv)
         run(args)
     except UsageError as e:
-        print(f"minigrad.train: error: {e}", file=sys.stderr)
+        if _rank()[0] == 0:
+            print(f"minigrad.train: error: {e}", file=sys.stderr)
         return 2
     except RunFailed as e:
+        if _rank()[1] > 1:
+            from .distributed import abort
+            abort(f"minigrad.train: error: {e}", 1)
         print(f"minigrad.train: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:
-        print(f"minigrad.train: interrupted ({e}); continue with --resume {os.path.join(args.out, 'checkpoint.npz')}",
-              file=sys.stderr)
+        if _rank()[0] == 0:
+            print(f"minigrad.train: interrupted ({e}); continue with --resume "
+                  f"{os.path.join(args.out, 'checkpoint.npz')}", file=sys.stderr)
         return 130
-    print(f"metrics: {os.path.join(args.out, 'metrics.json')}; checkpoint: {os.path.join(args.out, 'checkpoint.npz')}; "
-          f"curves: {os.path.join(args.out, 'curves.png')}")
+    if _rank()[0] == 0:
+        print(f"metrics: {os.path.join(args.out, 'metrics.json')}; checkpoint: "
+              f"{os.path.join(args.out, 'checkpoint.npz')}; curves: {os.path.join(args.out, 'curves.png')}")
     return 0
 
 

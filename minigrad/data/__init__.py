@@ -12,6 +12,7 @@ from .download import FILE_MD5, MIRRORS, default_root, download_dataset, downloa
 from .errors import ChecksumError, CorruptFileError, DatasetNotFoundError, DownloadError
 from .idx_files import IMAGES_MAGIC, LABELS_MAGIC, read_idx
 from .loader import DataLoader, default_collate
+from .sampler import DistributedSampler
 from .registry import DATASETS, NORMALIZATION, build_transform, get_dataset
 from .transforms import Compose, Normalize, Pad, RandomCrop, RandomHorizontalFlip, ToTensor, Transform
 
@@ -20,6 +21,6 @@ __all__ = [
     "ImageDataset", "FileDataset", "MNIST", "FashionMNIST", "CIFAR10", "MNISTSample", "TensorDataset", "Subset",
     "MIRRORS", "FILE_MD5", "default_root", "download_dataset", "download_file", "file_digest",
     "ChecksumError", "CorruptFileError", "DatasetNotFoundError", "DownloadError",
-    "DataLoader", "default_collate", "DATASETS", "NORMALIZATION", "build_transform", "get_dataset",
+    "DataLoader", "default_collate", "DistributedSampler", "DATASETS", "NORMALIZATION", "build_transform", "get_dataset",
     "Transform", "ToTensor", "Normalize", "Pad", "RandomCrop", "RandomHorizontalFlip", "Compose",
 ]

@@ -24,14 +24,21 @@ class DataLoader:
     Without a seed, one is drawn from the OS (and kept in state_dict, an int < 2**63).
     With prefetch=True a background thread prepares the next batches while the
     current one is used.
+
+    With `sampler` (a DistributedSampler) the loader reads only that rank's shard:
+    before each epoch it calls sampler.set_epoch(e), so the shard's order follows
+    the loader's epoch counter (and its state_dict), and random transforms draw
+    from default_rng([seed, e, b, rank]) so ranks do not augment alike.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 prefetch=True, collate_fn=None, as_numpy=False):
+                 prefetch=True, collate_fn=None, as_numpy=False, sampler=None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
         if seed is not None and (not isinstance(seed, numbers.Integral) or seed < 0):
             raise ValueError(f"seed must be an int >= 0 or None, got {seed!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("give sampler or shuffle=True, not both (the sampler shuffles)")
         if collate_fn is not None and as_numpy:
             raise ValueError("give collate_fn or as_numpy=True, not both")
         self.dataset = dataset
@@ -42,6 +49,7 @@ class DataLoader:
         self.prefetch = prefetch
         self.collate_fn = collate_fn
         self.as_numpy = as_numpy
+        self.sampler = sampler
         self._next_epoch = 0
         self._resume_batch = 0
         self._position = None
@@ -49,8 +57,13 @@ class DataLoader:
     def __len__(self):
         """Batches per epoch."""
         if self.drop_last:
-            return len(self.dataset) // self.batch_size
-        return math.ceil(len(self.dataset) / self.batch_size)
+            return self.num_samples // self.batch_size
+        return math.ceil(self.num_samples / self.batch_size)
+
+    @property
+    def num_samples(self):
+        """Samples per epoch: the sampler's shard, else the whole dataset."""
+        return len(self.dataset) if self.sampler is None else len(self.sampler)
 
     def __iter__(self):
         epoch, start = self._next_epoch, self._resume_batch
@@ -67,8 +80,12 @@ class DataLoader:
 
     def batch_indices(self, epoch, start=0):
         """(b, sample indices of batch b) for the batches b >= start of `epoch`."""
-        n = len(self.dataset)
-        order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
+        if self.sampler is not None:
+            self.sampler.set_epoch(epoch)
+            order = self.sampler.indices()
+        else:
+            n = len(self.dataset)
+            order = np.random.default_rng([self.seed, epoch]).permutation(n) if self.shuffle else np.arange(n)
         for b in range(start, len(self)):
             yield b, order[b * self.batch_size:(b + 1) * self.batch_size]
 
@@ -77,8 +94,13 @@ class DataLoader:
         if self.collate_fn is not None:
             return self.collate_fn([self.dataset[int(i)] for i in indices])
         if hasattr(self.dataset, "get_batch"):
-            return self.dataset.get_batch(indices, rng=np.random.default_rng([self.seed, epoch, b]))
+            return self.dataset.get_batch(indices, rng=np.random.default_rng(self._transform_seed(epoch, b)))
         return default_collate([self.dataset[int(i)] for i in indices])
+
+    def _transform_seed(self, epoch, b):
+        if self.sampler is None or self.sampler.num_replicas == 1:
+            return [self.seed, epoch, b]
+        return [self.seed, epoch, b, self.sampler.rank]
 
     def state_dict(self):
         """Where the loader stands: the next batch an iteration will yield, as plain ints."""
@@ -87,16 +109,18 @@ class DataLoader:
         else:
             epoch, batch = self._next_epoch, self._resume_batch
         return {"seed": self.seed, "epoch": epoch, "batch": batch, "batch_size": self.batch_size,
-                "num_samples": len(self.dataset), "shuffle": self.shuffle, "drop_last": self.drop_last}
+                "num_samples": self.num_samples, "shuffle": self.shuffle, "drop_last": self.drop_last,
+                "num_replicas": 1 if self.sampler is None else self.sampler.num_replicas}
 
     def load_state_dict(self, state):
         """Continue from `state`: the next iter(loader) starts at its epoch and batch."""
         mine = self.state_dict()
+        state = {"num_replicas": 1, **state}  # (saved before samplers existed: one process)
         missing = sorted(set(mine) - set(state))
         if missing:
             raise ValueError(f"DataLoader state lacks {missing}")
         differing = [f"{key} {state[key]!r} (this loader: {mine[key]!r})"
-                     for key in ("batch_size", "num_samples", "shuffle", "drop_last") if state[key] != mine[key]]
+                     for key in ("batch_size", "num_samples", "shuffle", "drop_last", "num_replicas") if state[key] != mine[key]]
         if differing:
             raise ValueError(f"DataLoader state was saved with {', '.join(differing)}")
         if not 0 <= state["batch"] <= len(self) or state["epoch"] < 0:

@@ -9,3 +9,4 @@ from .layers import (CELU, SELU, BatchNorm3d, ConvTranspose2d, Dropout2d, Hardsi
 from .module import Module, Parameter, StateDictError
 from . import utils
 from .summary import summary
+from ..distributed.sync_batchnorm import SyncBatchNorm

@@ -249,7 +249,7 @@ def _state_value(value, param: Tensor):
     if isinstance(value, Tensor):
         value = value.numpy()
     if isinstance(value, np.ndarray):
-        return tensor(np.array(value, dtype=param.dtype), device=param.device)
+        return tensor(value, dtype=param.dtype, device=param.device)
     return value
 
 

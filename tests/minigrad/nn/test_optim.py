@@ -333,3 +333,14 @@ def test_an_optimizer_of_your_own_still_saves_and_loads_its_state():
     fresh = PlainSGD([mg.zeros(3, 4, requires_grad=True), mg.zeros(5, requires_grad=True)], lr=0.5)
     fresh.load_state_dict(ours.state_dict())
     assert [s["step"] for s in fresh.state.values()] == [1, 1] and fresh.param_groups[0]["lr"] == 0.1
+
+
+def test_loaded_float64_state_stays_float64_and_the_next_step_runs():
+    p = mg.nn.Parameter(mg.tensor([1.0, 2.0], dtype=mg.float64))
+    opt = mg.optim.SGD([p], lr=0.1, momentum=0.9)
+    p.grad = mg.tensor([0.5, -0.5], dtype=mg.float64)
+    opt.step()
+    again = mg.optim.SGD([p], lr=0.1, momentum=0.9)
+    again.load_state_dict(opt.state_dict())
+    assert again.state[p]["momentum_buffer"].dtype == mg.float64
+    again.step()
