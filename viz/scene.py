@@ -203,28 +203,30 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     if lay is not None:
         for name, block in lay.blocks.items():
             place(f"m_{_safe(name)}", lay.clusters[name], _block_node(scene, block))
+    members = {tuple(_Part(name) for name in path): items for path, items in members.items()}
 
+    edges = edge_groups(scene)
+    if scene.wrap:
+        members = _split_into_rows(members, column_ranks(list(drawn), edges), scene.wrap)
     children = {}
     for path in list(members):
         for k in range(len(path)):
             children.setdefault(path[:k], set()).add(path[:k + 1])
     first_member = _first_position(members)
+    cluster_id = _cluster_ids(members)
 
     def emit(sub, path):
         for node_id, attrs in members.get(path, []):
             sub.node(node_id, **attrs)
         for child in sorted(children.get(path, ()), key=first_member):
-            with sub.subgraph(name=f"cluster_{_safe(child[-1])}") as c:
-                label = child[-1]
-                if lay is not None and lay.class_names.get(label):
-                    label = f"{label} · {lay.class_names[label]}"
-                fill, border = style.CLUSTER_COLORS
-                c.attr(label=label, labeljust="l", style="rounded,filled", fillcolor=fill, color=border,
-                       fontcolor=style.MUTED, fontsize=str(style.SMALL_FONT_SIZE + 1))
+            with sub.subgraph(name=cluster_id(child[-1])) as c:
+                if child[-1].module is None:
+                    c.attr(label="", style="invis")
+                else:
+                    c.attr(**_cluster_attrs(child[-1].module, lay))
                 emit(c, child)
 
     emit(dot, ())
-    edges = edge_groups(scene)
     for (tail, head, operand), keys in edges.items():
         attrs = _operand_attrs(operand, keys)
         attrs.update(scene.edge_style(keys) if scene.edge_style else {})
@@ -241,6 +243,53 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
                 s.attr(rank="sink")
                 s.node("legend")
     return dot
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One cluster box: a module (``row`` None when the drawing is not wrapped), or, with ``module`` None,
+    the invisible box that holds row ``row`` of a wrapped drawing. A module whose nodes lie in several
+    rows gets one box per row, so each row is a band of its own and rows never overlap."""
+    module: str | None
+    row: int | None = None
+
+
+def _split_into_rows(members, rank, width: int) -> dict:
+    """Members keyed by cluster path with every path put inside its row's box: (row, module parts...)."""
+    rows = {}
+    for path, items in members.items():
+        for node_id, attrs in items:
+            row = rank[node_id] // width
+            key = (_Part(None, row),) + tuple(_Part(part.module, row) for part in path)
+            rows.setdefault(key, []).append((node_id, attrs))
+    return dict(sorted(rows.items(), key=lambda item: item[0][0].row))
+
+
+def _cluster_ids(members):
+    """Graphviz names of the cluster boxes: cluster_<module> for a module's first (or only) box,
+    cluster_<module>__<row> for its continuation in later rows, cluster_row_<row> for a row."""
+    first_row = {}
+    for path in members:
+        for part in path:
+            if part.module is not None:
+                first_row.setdefault(part.module, part.row)
+
+    def cluster_id(part):
+        if part.module is None:
+            return f"cluster_row_{part.row}"
+        if part.row is None or part.row == first_row[part.module]:
+            return f"cluster_{_safe(part.module)}"
+        return f"cluster_{_safe(part.module)}__{part.row}"
+    return cluster_id
+
+
+def _cluster_attrs(module: str, lay) -> dict:
+    label = module
+    if lay is not None and lay.class_names.get(module):
+        label = f"{module} · {lay.class_names[module]}"
+    fill, border = style.CLUSTER_COLORS
+    return dict(label=label, labeljust="l", style="rounded,filled", fillcolor=fill, color=border,
+                fontcolor=style.MUTED, fontsize=str(style.SMALL_FONT_SIZE + 1))
 
 
 def column_ranks(nodes, edges) -> dict:
