@@ -206,8 +206,10 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     members = {tuple(_Part(name) for name in path): items for path, items in members.items()}
 
     edges = edge_groups(scene)
+    row_of = {}
     if scene.wrap:
-        members = _split_into_rows(members, column_ranks(list(drawn), edges), scene.wrap)
+        row_of = {n: r // scene.wrap for n, r in column_ranks(list(drawn), edges).items()}
+        members = _split_into_rows(members, row_of)
     children = {}
     for path in list(members):
         for k in range(len(path)):
@@ -230,9 +232,12 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     for (tail, head, operand), keys in edges.items():
         attrs = _operand_attrs(operand, keys)
         attrs.update(scene.edge_style(keys) if scene.edge_style else {})
+        if row_of.get(tail) != row_of.get(head):   # into a later row: it must not rank its head after its tail
+            attrs["constraint"] = "false"
         dot.edge(tail, head, **attrs)
     if scene.wrap:
         _wrap(dot, list(drawn), edges, scene.wrap)
+    dot.rows = row_of
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
         if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs
@@ -254,12 +259,12 @@ class _Part:
     row: int | None = None
 
 
-def _split_into_rows(members, rank, width: int) -> dict:
+def _split_into_rows(members, row_of) -> dict:
     """Members keyed by cluster path with every path put inside its row's box: (row, module parts...)."""
     rows = {}
     for path, items in members.items():
         for node_id, attrs in items:
-            row = rank[node_id] // width
+            row = row_of[node_id]
             key = (_Part(None, row),) + tuple(_Part(part.module, row) for part in path)
             rows.setdefault(key, []).append((node_id, attrs))
     return dict(sorted(rows.items(), key=lambda item: item[0][0].row))
@@ -293,7 +298,8 @@ def _cluster_attrs(module: str, lay) -> dict:
 
 
 def column_ranks(nodes, edges) -> dict:
-    """node id -> its column in a left-to-right layout: the longest path to it from a source."""
+    """node id -> its column in a left-to-right layout: the longest path to it from a source, and a source
+    (a weight, a constant) one column before its first reader, so it sits in the row of its reader."""
     rank = {n: 0 for n in nodes}
     parents = {n: [] for n in nodes}
     for tail, head, _ in edges:
@@ -306,6 +312,13 @@ def column_ranks(nodes, edges) -> dict:
             r = max((rank[p] + 1 for p in parents[n]), default=0)
             if r > rank[n]:
                 rank[n], changed = r, True
+    readers = {n: [] for n in nodes}
+    for head, tails in parents.items():
+        for tail in tails:
+            readers[tail].append(head)
+    for n in nodes:
+        if not parents[n] and readers[n]:
+            rank[n] = min(rank[r] for r in readers[n]) - 1
     return rank
 
 
@@ -318,7 +331,8 @@ def count_columns(scene: Scene) -> int:
 
 def _wrap(dot, nodes, edges, width: int):
     """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
-    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+    is its longest path from a source modulo ``width`` (each column one rank), and the first nodes of the
+    rows are chained top to bottom. (Chaining every column makes dot crash on some cluster layouts.)"""
     rank = column_ranks(nodes, edges)
     columns = {}
     for n in sorted(nodes, key=lambda n: rank[n]):
@@ -328,7 +342,8 @@ def _wrap(dot, nodes, edges, width: int):
             s.attr(rank="same")
             for n in column:
                 s.node(n)
-        for upper, lower in zip(column, column[1:]):
+    for upper, lower in zip(columns.get(0, []), columns.get(0, [])[1:]):   # rows top to bottom
+        if rank[upper] // width != rank[lower] // width:
             dot.edge(upper, lower, style="invis")
 
 
