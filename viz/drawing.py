@@ -98,9 +98,11 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     legend        add a legend (node kinds; the colour scale with ``flow``): True or "right" after the last
                   column, "left" before the first, False for none
     wrap          lay out left to right in rows of this many columns, like lines of text, so a long chain
-                  (a folded ResNet) fits a slide
+                  (a folded ResNet) fits a slide; each row is a band of its own, a module cluster spanning
+                  rows gets one box per row (cluster_<name>, then cluster_<name>__<row>)
     show_saved    list under each op what it keeps for its backward rule (saved tensors and attributes)
-    aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly
+    aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly;
+                  wraps that Graphviz cannot lay out in reading order are skipped with a RuntimeWarning
     font_scale    multiply every font size (1.5 for a projector)
     digits        significant digits of every number drawn
     """
@@ -144,7 +146,7 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     return finish(scene, rankdir, ratio, font_scale)
 
 
-def finish(scene, rankdir, ratio, font_scale):
+def finish(scene, rankdir, ratio, font_scale, where: str = "viz.draw"):
     """The scene's Digraph with fonts scaled and, given a width/height ``ratio``, wrapped into the rows that
     come closest to it (unless the scene has its own ``wrap``) and padded to it."""
     def make(wrap):
@@ -155,7 +157,7 @@ def finish(scene, rankdir, ratio, font_scale):
         return make(scene.wrap)
     if scene.wrap is not None:
         return pad_to(make(scene.wrap), ratio)
-    wrap, dot = fit_aspect(make, count_columns(scene), ratio)
+    wrap, dot = fit_aspect(make, count_columns(scene), ratio, where)
     scene.wrap = wrap
     return dot
 
