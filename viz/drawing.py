@@ -102,7 +102,8 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
                   rows gets one box per row (cluster_<name>, then cluster_<name>__<row>)
     show_saved    list under each op what it keeps for its backward rule (saved tensors and attributes)
     aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly;
-                  wraps that Graphviz cannot lay out in reading order are skipped with a RuntimeWarning
+                  wraps that Graphviz cannot lay out in reading order are skipped (a RuntimeWarning when
+                  none is left and the drawing stays one row)
     font_scale    multiply every font size (1.5 for a projector)
     digits        significant digits of every number drawn
     """

@@ -101,9 +101,10 @@ def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
     """The ``wrap`` (columns per row, or None) whose drawing ``make(wrap)``, scaled to fit a page of
     ``ratio`` = width / height, has the largest text, and that drawing padded to the ratio exactly
     (Graphviz's ``ratio`` spreads the layout; it never stretches text). A wrap that dot cannot lay out,
-    or lays out with its rows out of reading order, is skipped with a RuntimeWarning naming it."""
-    best, skipped = None, []
-    for wrap in wrap_choices(columns):
+    or lays out with its rows out of reading order, is skipped; when that leaves only the one-row drawing,
+    a RuntimeWarning names the wraps skipped and why."""
+    best, skipped, choices = None, [], wrap_choices(columns)
+    for wrap in choices:
         dot = make(wrap)
         try:
             width, height = bounding_box(dot)
@@ -117,12 +118,13 @@ def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
         text_size = min(ratio / width, 1 / height)
         if best is None or text_size > best[0] * 1.02:
             best = (text_size, wrap, dot)
-    if skipped:
-        warnings.warn(f"{where}: aspect fitting skipped layouts Graphviz could not draw in reading order: "
-                      f"{'; '.join(skipped)}; chose wrap={best[1] if best else None}", RuntimeWarning, stacklevel=3)
     if best is None:
-        raise RuntimeError(f"{where}: Graphviz could not lay out any of the wraps tried for aspect; "
-                           "draw without aspect")
+        raise RuntimeError(f"{where}: Graphviz could not lay out any of the wraps tried for aspect "
+                           f"({'; '.join(skipped)}); draw without aspect")
+    if len(choices) > 1 and len(skipped) == len(choices) - 1:
+        warnings.warn(f"{where}: aspect could not wrap the drawing into rows ({'; '.join(skipped)}), so it is one "
+                      "row padded to the aspect; pass wrap= to choose the rows yourself", RuntimeWarning,
+                      stacklevel=3)
     _, wrap, dot = best
     return wrap, pad_to(dot, ratio)
 

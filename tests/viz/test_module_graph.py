@@ -160,7 +160,7 @@ def test_wrapped_models_read_like_lines_of_text(request, svg, model_name, wrap):
 def test_resnet18_depth3_fits_16_by_9_in_reading_order(resnet18, parse):
     model, out = resnet18
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # some wraps tried may be skipped, with a warning
+        warnings.simplefilter("error", RuntimeWarning)   # it wraps: no fallback to one row
         graph = viz.draw(out, modules=model, depth=3, aspect="16:9")
     data = viz.rendering.pipe(graph, "svg")
     width, height = (float(v) for v in re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', data).groups())
@@ -184,7 +184,7 @@ def test_aspect_fitting_warns_about_layouts_dot_cannot_draw():
             dot.body.append("this is not dot source {")
         return dot
 
-    with pytest.warns(RuntimeWarning, match=r"skipped .*wrap=5 .*chose wrap=None"):
+    with pytest.warns(RuntimeWarning, match=r"could not wrap .*wrap=5 \(.*one row padded"):
         wrap, dot = fit_aspect(make, 10, 16 / 9)
     assert wrap is None and "ratio=" in dot.source
 
