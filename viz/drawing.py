@@ -16,7 +16,8 @@ from .graph import read_graph
 from .labels import DIGITS, Row, check_digits, gradient_norm, gradient_text, number, value_text
 from .modules import layout
 from .scene import Scene, colorbar_rows, count_columns, count_elements, edge_groups, to_digraph
-from .slides import check_font_scale, check_legend, fit_aspect, pad_to, parse_aspect, scale_fonts
+from .slides import (check_font_scale, check_legend, fit_aspect, in_reading_order, pad_to, parse_aspect,
+                     scale_fonts)
 
 SHOW = ("value", "grad", "tangent")
 SHOW_OPTIONS = SHOW + ("full",)   # "full": every entry of tensors up to 64 elements
@@ -150,16 +151,17 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
 def finish(scene, rankdir, ratio, font_scale, where: str = "viz.draw"):
     """The scene's Digraph with fonts scaled and, given a width/height ``ratio``, wrapped into the rows that
     come closest to it (unless the scene has its own ``wrap``) and padded to it."""
-    def make(wrap):
-        scene.wrap = wrap
+    def make(wrap, markers=False):
+        scene.wrap, scene.row_markers = wrap, markers
         return scale_fonts(to_digraph(scene, rankdir), font_scale)
 
-    if ratio is None:
-        return make(scene.wrap)
     if scene.wrap is not None:
-        return pad_to(make(scene.wrap), ratio)
+        dot = in_reading_order(make, scene.wrap)
+        return dot if ratio is None else pad_to(dot, ratio)
+    if ratio is None:
+        return make(None)
     wrap, dot = fit_aspect(make, count_columns(scene), ratio, where)
-    scene.wrap = wrap
+    scene.wrap, scene.row_markers = wrap, dot.row_markers
     return dot
 
 

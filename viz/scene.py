@@ -33,6 +33,7 @@ class Scene:
     cell_sizes: dict = field(default_factory=dict)  # id(value) -> (label width, text width, row height), fixed
     legend: bool | str = True                       # True or "right": after the last column; "left"; False
     wrap: int | None = None                         # lay out left to right in rows of this many columns
+    row_markers: bool = False                       # hold wrapped rows in order with invisible markers
     show_saved: bool = False                        # list under each op what it keeps for backward
 
 
@@ -236,8 +237,8 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
             attrs["constraint"] = "false"
         dot.edge(tail, head, **attrs)
     if scene.wrap:
-        _wrap(dot, list(drawn), edges, scene.wrap)
-    dot.rows = row_of
+        _wrap(dot, list(drawn), edges, scene.wrap, scene.row_markers)
+    dot.rows, dot.row_markers = row_of, scene.row_markers
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
         if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs
@@ -329,10 +330,12 @@ def count_columns(scene: Scene) -> int:
     return max(column_ranks(nodes, edges).values(), default=0) + 1
 
 
-def _wrap(dot, nodes, edges, width: int):
+def _wrap(dot, nodes, edges, width: int, markers: bool = False):
     """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
-    is its longest path from a source modulo ``width`` (each column one rank), and the first nodes of the
-    rows are chained top to bottom. (Chaining every column makes dot crash on some cluster layouts.)"""
+    is its longest path from a source modulo ``width`` (each column one rank); each row is a cluster band
+    (see to_digraph). With ``markers``, a column of invisible row markers, linked top to bottom and each to
+    the first nodes of its row, holds the rows in order where dot's own order mixes them up (it ignores
+    ordering edges between clusters); it costs loopier edges between rows, so it is the second try."""
     rank = column_ranks(nodes, edges)
     columns = {}
     for n in sorted(nodes, key=lambda n: rank[n]):
@@ -342,9 +345,17 @@ def _wrap(dot, nodes, edges, width: int):
             s.attr(rank="same")
             for n in column:
                 s.node(n)
-    for upper, lower in zip(columns.get(0, []), columns.get(0, [])[1:]):   # rows top to bottom
-        if rank[upper] // width != rank[lower] // width:
-            dot.edge(upper, lower, style="invis")
+    if not markers:
+        return
+    rows = sorted({rank[n] // width for n in nodes})
+    with dot.subgraph() as s:
+        s.attr(rank="same")
+        for row in rows:
+            s.node(f"row_{row}", shape="point", style="invis", width="0", height="0", label="")
+    for upper, lower in zip(rows, rows[1:]):
+        dot.edge(f"row_{upper}", f"row_{lower}", style="invis")
+    for n in columns.get(0, []):
+        dot.edge(f"row_{rank[n] // width}", n, style="invis")
 
 
 def _first_position(members):

@@ -97,6 +97,22 @@ def rows_out_of_order(dot) -> list:
     return [(upper, lower) for upper, lower in zip(order, order[1:]) if bottom[upper] <= top[lower]]
 
 
+def in_reading_order(make, wrap):
+    """``make(wrap)``, or, when dot lays its rows out of order (or fails on it), ``make(wrap, markers=True)``
+    with invisible row markers that hold the rows in order, if that one reads in order."""
+    dot = make(wrap)
+    try:
+        if not rows_out_of_order(dot):
+            return dot
+    except RuntimeError:
+        pass
+    marked = make(wrap, markers=True)
+    try:
+        return marked if not rows_out_of_order(marked) else make(wrap)
+    except RuntimeError:
+        return make(wrap)
+
+
 def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
     """The ``wrap`` (columns per row, or None) whose drawing ``make(wrap)``, scaled to fit a page of
     ``ratio`` = width / height, has the largest text, and that drawing padded to the ratio exactly
@@ -105,7 +121,7 @@ def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
     a RuntimeWarning names the wraps skipped and why."""
     best, skipped, choices = None, [], wrap_choices(columns)
     for wrap in choices:
-        dot = make(wrap)
+        dot = make(wrap) if wrap is None else in_reading_order(make, wrap)
         try:
             width, height = bounding_box(dot)
             misplaced = rows_out_of_order(dot)

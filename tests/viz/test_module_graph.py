@@ -173,11 +173,23 @@ def test_resnet18_depth3_fits_16_by_9_in_reading_order(resnet18, parse):
         assert reads_before(at[first], at[then]), (first, then)
 
 
+@pytest.mark.parametrize("wrap", [3, 4, 5, 6, 7])
+def test_the_wrapped_lecture_graph_reads_in_order(lecture, svg, wrap):
+    """At wraps 4 to 7 dot puts the second row on top by itself: row markers must hold it below."""
+    *_, f = lecture
+    drawing = svg(viz.draw(f, wrap=wrap))
+    at = drawing.by_name()
+    ops = {n.texts[0]: n for n in drawing.ops()}
+    chain = [at["x"], ops["log"], at["a"], ops["·"], at["b"], ops["√"], at["c"], ops["+"], at["f"]]
+    for first, then in zip(chain, chain[1:]):
+        assert reads_before(first, then), (first.texts[0], then.texts[0])
+
+
 def test_aspect_fitting_warns_about_layouts_dot_cannot_draw():
     from viz.rendering import Digraph
     from viz.slides import fit_aspect
 
-    def make(wrap):
+    def make(wrap, markers=False):
         dot = Digraph()
         dot.edge("a", "b")
         if wrap is not None:
