@@ -100,7 +100,8 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
                   column, "left" before the first, False for none
     wrap          lay out left to right in rows of this many columns, like lines of text, so a long chain
                   (a folded ResNet) fits a slide; each row is a band of its own, a module cluster spanning
-                  rows gets one box per row (cluster_<name>, then cluster_<name>__<row>)
+                  rows gets one box per row (cluster_<name>, then cluster_<name>__<row>); one dot run checks
+                  that the rows stack in order, else invisible row markers hold them
     show_saved    list under each op what it keeps for its backward rule (saved tensors and attributes)
     aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly;
                   wraps that Graphviz cannot lay out in reading order are skipped (a RuntimeWarning when
