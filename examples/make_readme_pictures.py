@@ -8,7 +8,8 @@
     player_frame        the HTML player (viz.save_player) in headless Chromium, when it is installed
     gradient_flow       a 5-layer sigmoid MLP folded by layer, edges coloured by gradient norm
     resnet18_modules    ResNet-18 on a 1×3×32×32 input with each BasicBlock folded into one node
-    resnet18_depth3     ResNet-18 at depth 3: inside the blocks, each call of a module its own node
+    resnet18_depth3     ResNet-18 at depth 3 fitted to 16:9: inside the blocks, each call of a module its own node
+    lenet5_wrapped      LeNet-5 folded at depth 2 in rows of 5, read like lines of text
     init_activations    activation histograms of the 6-layer, 4096-wide network for five initialisations
     optimizers_2d       SGD, momentum, RMSProp and Adam on an ill-conditioned quadratic
 
@@ -59,6 +60,8 @@ def graphs() -> dict:
     mg.manual_seed(0)
     resnet = models.ResNet18()
     out = resnet(mg.randn(1, 3, 32, 32))
+    lenet = models.LeNet5()
+    lenet_out = lenet(mg.randn(1, 1, 28, 28))
     return {
         "lecture_graph": viz.draw(f),
         "forward_step_3": forward[3],
@@ -67,7 +70,8 @@ def graphs() -> dict:
         "lecture_16x9": slide[2],
         "gradient_flow": viz.draw(loss, flow=True, modules=mlp, depth=1),
         "resnet18_modules": viz.draw(out, modules=resnet, depth=2, wrap=4),
-        "resnet18_depth3": viz.draw(out, modules=resnet, depth=3),
+        "resnet18_depth3": viz.draw(out, modules=resnet, depth=3, aspect="16:9"),
+        "lenet5_wrapped": viz.draw(lenet_out, modules=lenet, depth=2, wrap=5),
     }
 
 

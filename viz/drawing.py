@@ -16,7 +16,8 @@ from .graph import read_graph
 from .labels import DIGITS, Row, check_digits, gradient_norm, gradient_text, number, value_text
 from .modules import layout
 from .scene import Scene, colorbar_rows, count_columns, count_elements, edge_groups, to_digraph
-from .slides import check_font_scale, check_legend, fit_aspect, pad_to, parse_aspect, scale_fonts
+from .slides import (check_font_scale, check_legend, fit_aspect, in_reading_order, pad_to, parse_aspect,
+                     scale_fonts)
 
 SHOW = ("value", "grad", "tangent")
 SHOW_OPTIONS = SHOW + ("full",)   # "full": every entry of tensors up to 64 elements
@@ -98,9 +99,13 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     legend        add a legend (node kinds; the colour scale with ``flow``): True or "right" after the last
                   column, "left" before the first, False for none
     wrap          lay out left to right in rows of this many columns, like lines of text, so a long chain
-                  (a folded ResNet) fits a slide
+                  (a folded ResNet) fits a slide; each row is a band of its own, a module cluster spanning
+                  rows gets one box per row (cluster_<name>, then cluster_<name>__<row>); one dot run checks
+                  that the rows stack in order, else invisible row markers hold them
     show_saved    list under each op what it keeps for its backward rule (saved tensors and attributes)
-    aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly
+    aspect        "16:9" (or a width/height number): wrap into the rows closest to it, then pad to it exactly;
+                  wraps that Graphviz cannot lay out in reading order are skipped (a RuntimeWarning when
+                  none is left and the drawing stays one row)
     font_scale    multiply every font size (1.5 for a projector)
     digits        significant digits of every number drawn
     """
@@ -144,19 +149,20 @@ def draw(root, show=SHOW, flow: bool = False, modules=False, depth: int | None =
     return finish(scene, rankdir, ratio, font_scale)
 
 
-def finish(scene, rankdir, ratio, font_scale):
+def finish(scene, rankdir, ratio, font_scale, where: str = "viz.draw"):
     """The scene's Digraph with fonts scaled and, given a width/height ``ratio``, wrapped into the rows that
     come closest to it (unless the scene has its own ``wrap``) and padded to it."""
-    def make(wrap):
-        scene.wrap = wrap
+    def make(wrap, markers=False):
+        scene.wrap, scene.row_markers = wrap, markers
         return scale_fonts(to_digraph(scene, rankdir), font_scale)
 
-    if ratio is None:
-        return make(scene.wrap)
     if scene.wrap is not None:
-        return pad_to(make(scene.wrap), ratio)
-    wrap, dot = fit_aspect(make, count_columns(scene), ratio)
-    scene.wrap = wrap
+        dot = in_reading_order(make, scene.wrap)
+        return dot if ratio is None else pad_to(dot, ratio)
+    if ratio is None:
+        return make(None)
+    wrap, dot = fit_aspect(make, count_columns(scene), ratio, where)
+    scene.wrap, scene.row_markers = wrap, dot.row_markers
     return dot
 
 

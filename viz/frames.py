@@ -88,9 +88,9 @@ def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: i
     specs = {"forward": views.forward(), "reverse": views.reverse()}
     scenes = _scenes(graph, specs)[mode]
     if ratio is not None:
-        finish(scenes[0], rankdir, ratio, font_scale)    # picks the rows for the first frame
+        finish(scenes[0], rankdir, ratio, font_scale, "viz.steps")    # picks the rows for the first frame
         for scene in scenes[1:]:
-            scene.wrap = scenes[0].wrap
+            scene.wrap, scene.row_markers = scenes[0].wrap, scenes[0].row_markers
     graphs = [scale_fonts(to_digraph(scene, rankdir), font_scale) for scene in scenes]
     if ratio is not None:   # every frame has the same size: measure the first, pad all alike
         attribute = ratio_attribute(graphs[0], ratio)

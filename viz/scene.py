@@ -33,6 +33,7 @@ class Scene:
     cell_sizes: dict = field(default_factory=dict)  # id(value) -> (label width, text width, row height), fixed
     legend: bool | str = True                       # True or "right": after the last column; "left"; False
     wrap: int | None = None                         # lay out left to right in rows of this many columns
+    row_markers: bool = False                       # hold wrapped rows in order with invisible markers
     show_saved: bool = False                        # list under each op what it keeps for backward
 
 
@@ -203,34 +204,41 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     if lay is not None:
         for name, block in lay.blocks.items():
             place(f"m_{_safe(name)}", lay.clusters[name], _block_node(scene, block))
+    members = {tuple(_Part(name) for name in path): items for path, items in members.items()}
 
+    edges = edge_groups(scene)
+    row_of = {}
+    if scene.wrap:
+        row_of = {n: r // scene.wrap for n, r in column_ranks(list(drawn), edges).items()}
+        members = _split_into_rows(members, row_of)
     children = {}
     for path in list(members):
         for k in range(len(path)):
             children.setdefault(path[:k], set()).add(path[:k + 1])
     first_member = _first_position(members)
+    cluster_id = _cluster_ids(members)
 
     def emit(sub, path):
         for node_id, attrs in members.get(path, []):
             sub.node(node_id, **attrs)
         for child in sorted(children.get(path, ()), key=first_member):
-            with sub.subgraph(name=f"cluster_{_safe(child[-1])}") as c:
-                label = child[-1]
-                if lay is not None and lay.class_names.get(label):
-                    label = f"{label} · {lay.class_names[label]}"
-                fill, border = style.CLUSTER_COLORS
-                c.attr(label=label, labeljust="l", style="rounded,filled", fillcolor=fill, color=border,
-                       fontcolor=style.MUTED, fontsize=str(style.SMALL_FONT_SIZE + 1))
+            with sub.subgraph(name=cluster_id(child[-1])) as c:
+                if child[-1].module is None:
+                    c.attr(label="", style="invis")
+                else:
+                    c.attr(**_cluster_attrs(child[-1].module, lay))
                 emit(c, child)
 
     emit(dot, ())
-    edges = edge_groups(scene)
     for (tail, head, operand), keys in edges.items():
         attrs = _operand_attrs(operand, keys)
         attrs.update(scene.edge_style(keys) if scene.edge_style else {})
+        if row_of.get(tail) != row_of.get(head):   # into a later row: it must not rank its head after its tail
+            attrs["constraint"] = "false"
         dot.edge(tail, head, **attrs)
     if scene.wrap:
-        _wrap(dot, list(drawn), edges, scene.wrap)
+        _wrap(dot, list(drawn), edges, scene.wrap, scene.row_markers)
+    dot.rows, dot.row_markers = row_of, scene.row_markers
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
         if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs
@@ -243,8 +251,56 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
     return dot
 
 
+@dataclass(frozen=True)
+class _Part:
+    """One cluster box: a module (``row`` None when the drawing is not wrapped), or, with ``module`` None,
+    the invisible box that holds row ``row`` of a wrapped drawing. A module whose nodes lie in several
+    rows gets one box per row, so each row is a band of its own and rows never overlap."""
+    module: str | None
+    row: int | None = None
+
+
+def _split_into_rows(members, row_of) -> dict:
+    """Members keyed by cluster path with every path put inside its row's box: (row, module parts...)."""
+    rows = {}
+    for path, items in members.items():
+        for node_id, attrs in items:
+            row = row_of[node_id]
+            key = (_Part(None, row),) + tuple(_Part(part.module, row) for part in path)
+            rows.setdefault(key, []).append((node_id, attrs))
+    return dict(sorted(rows.items(), key=lambda item: item[0][0].row))
+
+
+def _cluster_ids(members):
+    """Graphviz names of the cluster boxes: cluster_<module> for a module's first (or only) box,
+    cluster_<module>__<row> for its continuation in later rows, cluster_row_<row> for a row."""
+    first_row = {}
+    for path in members:
+        for part in path:
+            if part.module is not None:
+                first_row.setdefault(part.module, part.row)
+
+    def cluster_id(part):
+        if part.module is None:
+            return f"cluster_row_{part.row}"
+        if part.row is None or part.row == first_row[part.module]:
+            return f"cluster_{_safe(part.module)}"
+        return f"cluster_{_safe(part.module)}__{part.row}"
+    return cluster_id
+
+
+def _cluster_attrs(module: str, lay) -> dict:
+    label = module
+    if lay is not None and lay.class_names.get(module):
+        label = f"{module} · {lay.class_names[module]}"
+    fill, border = style.CLUSTER_COLORS
+    return dict(label=label, labeljust="l", style="rounded,filled", fillcolor=fill, color=border,
+                fontcolor=style.MUTED, fontsize=str(style.SMALL_FONT_SIZE + 1))
+
+
 def column_ranks(nodes, edges) -> dict:
-    """node id -> its column in a left-to-right layout: the longest path to it from a source."""
+    """node id -> its column in a left-to-right layout: the longest path to it from a source, and a source
+    (a weight, a constant) one column before its first reader, so it sits in the row of its reader."""
     rank = {n: 0 for n in nodes}
     parents = {n: [] for n in nodes}
     for tail, head, _ in edges:
@@ -257,6 +313,13 @@ def column_ranks(nodes, edges) -> dict:
             r = max((rank[p] + 1 for p in parents[n]), default=0)
             if r > rank[n]:
                 rank[n], changed = r, True
+    readers = {n: [] for n in nodes}
+    for head, tails in parents.items():
+        for tail in tails:
+            readers[tail].append(head)
+    for n in nodes:
+        if not parents[n] and readers[n]:
+            rank[n] = min(rank[r] for r in readers[n]) - 1
     return rank
 
 
@@ -267,9 +330,12 @@ def count_columns(scene: Scene) -> int:
     return max(column_ranks(nodes, edges).values(), default=0) + 1
 
 
-def _wrap(dot, nodes, edges, width: int):
+def _wrap(dot, nodes, edges, width: int, markers: bool = False):
     """Lay a left-to-right drawing out in rows of ``width`` columns, like lines of text: a node's column
-    is its longest path from a source modulo ``width``; nodes of a column are kept in row order."""
+    is its longest path from a source modulo ``width`` (each column one rank); each row is a cluster band
+    (see to_digraph). With ``markers``, a column of invisible row markers, linked top to bottom and each to
+    the first nodes of its row, holds the rows in order where dot's own order mixes them up (it ignores
+    ordering edges between clusters); it costs loopier edges between rows, so it is the second try."""
     rank = column_ranks(nodes, edges)
     columns = {}
     for n in sorted(nodes, key=lambda n: rank[n]):
@@ -279,8 +345,17 @@ def _wrap(dot, nodes, edges, width: int):
             s.attr(rank="same")
             for n in column:
                 s.node(n)
-        for upper, lower in zip(column, column[1:]):
-            dot.edge(upper, lower, style="invis")
+    if not markers:
+        return
+    rows = sorted({rank[n] // width for n in nodes})
+    with dot.subgraph() as s:
+        s.attr(rank="same")
+        for row in rows:
+            s.node(f"row_{row}", shape="point", style="invis", width="0", height="0", label="")
+    for upper, lower in zip(rows, rows[1:]):
+        dot.edge(f"row_{upper}", f"row_{lower}", style="invis")
+    for n in columns.get(0, []):
+        dot.edge(f"row_{rank[n] // width}", n, style="invis")
 
 
 def _first_position(members):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 
 LEGEND_PLACES = (True, False, "right", "left")
 
@@ -77,20 +78,69 @@ def wrap_choices(columns: int) -> list:
     return [None] + widths
 
 
-def fit_aspect(make, columns: int, ratio: float):
+def rows_out_of_order(dot) -> list:
+    """Rows of a wrapped drawing (``dot.rows``: node id -> row) that dot placed above or into the row
+    before them, as (row, next row) pairs; [] when the layout reads like lines of text."""
+    from .rendering import pipe
+
+    rows = getattr(dot, "rows", {})
+    if not rows:
+        return []
+    top, bottom = {}, {}
+    for line in pipe(dot, "plain").decode("utf-8").splitlines():
+        parts = line.split()
+        if parts[:1] == ["node"] and parts[1].strip('"') in rows:
+            row, y, half = rows[parts[1].strip('"')], float(parts[3]), float(parts[5]) / 2
+            top[row] = max(top.get(row, y + half), y + half)         # plain's y grows upwards
+            bottom[row] = min(bottom.get(row, y - half), y - half)
+    order = sorted(top)
+    return [(upper, lower) for upper, lower in zip(order, order[1:]) if bottom[upper] <= top[lower]]
+
+
+def in_reading_order(make, wrap):
+    """``make(wrap)``, or, when dot lays its rows out of order (or fails on it), ``make(wrap, markers=True)``
+    with invisible row markers that hold the rows in order, if that one reads in order."""
+    dot = make(wrap)
+    try:
+        if not rows_out_of_order(dot):
+            return dot
+    except RuntimeError:
+        pass
+    marked = make(wrap, markers=True)
+    try:
+        return marked if not rows_out_of_order(marked) else make(wrap)
+    except RuntimeError:
+        return make(wrap)
+
+
+def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
     """The ``wrap`` (columns per row, or None) whose drawing ``make(wrap)``, scaled to fit a page of
     ``ratio`` = width / height, has the largest text, and that drawing padded to the ratio exactly
-    (Graphviz's ``ratio`` spreads the layout; it never stretches text)."""
-    best = None
-    for wrap in wrap_choices(columns):
-        dot = make(wrap)
+    (Graphviz's ``ratio`` spreads the layout; it never stretches text). A wrap that dot cannot lay out,
+    or lays out with its rows out of reading order, is skipped; when that leaves only the one-row drawing,
+    a RuntimeWarning names the wraps skipped and why."""
+    best, skipped, choices = None, [], wrap_choices(columns)
+    for wrap in choices:
+        dot = make(wrap) if wrap is None else in_reading_order(make, wrap)
         try:
             width, height = bounding_box(dot)
-        except RuntimeError:   # dot cannot rank some wrapped cluster layouts; try the next
+            misplaced = rows_out_of_order(dot)
+        except RuntimeError as error:
+            skipped.append(f"wrap={wrap} ({str(error).splitlines()[0][-90:]})")
+            continue
+        if misplaced:
+            skipped.append(f"wrap={wrap} (rows {misplaced[0][0] + 1} and {misplaced[0][1] + 1} out of order)")
             continue
         text_size = min(ratio / width, 1 / height)
         if best is None or text_size > best[0] * 1.02:
             best = (text_size, wrap, dot)
+    if best is None:
+        raise RuntimeError(f"{where}: Graphviz could not lay out any of the wraps tried for aspect "
+                           f"({'; '.join(skipped)}); draw without aspect")
+    if len(choices) > 1 and len(skipped) == len(choices) - 1:
+        warnings.warn(f"{where}: aspect could not wrap the drawing into rows ({'; '.join(skipped)}), so it is one "
+                      "row padded to the aspect; pass wrap= to choose the rows yourself", RuntimeWarning,
+                      stacklevel=3)
     _, wrap, dot = best
     return wrap, pad_to(dot, ratio)
 

@@ -3,6 +3,7 @@
 The lecture's numbers at x = 3, y = 2 are evaluated with ``math`` (a = log x, b = y·a, c = √b, f = c + b).
 """
 import math
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
@@ -48,6 +49,10 @@ class SvgNode:
     texts: list
     x: float
     y: float
+    top: float = 0.0      # the extent of its shapes and texts (SVG y grows downwards)
+    bottom: float = 0.0
+    left: float = 0.0
+    right: float = 0.0
 
     def row(self, label: str) -> str:
         """The text right after ``label`` in the node's table ("value" -> "2.197")."""
@@ -84,6 +89,24 @@ def _texts(g) -> list:
     return [t.text.strip() for t in g.iter(f"{SVG}text") if t.text and t.text.strip()]
 
 
+_PAIR = re.compile(r"(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)")
+
+
+def _extent(g) -> tuple:
+    """(left, top, right, bottom) of the polygons, paths, ellipses and texts of one SVG group."""
+    points = []
+    for shape in g.iter():
+        for key in ("points", "d"):
+            points += [(float(a), float(b)) for a, b in _PAIR.findall(shape.get(key) or "")]
+        if shape.tag == f"{SVG}ellipse":
+            cx, cy, rx, ry = (float(shape.get(k)) for k in ("cx", "cy", "rx", "ry"))
+            points += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+        if shape.tag == f"{SVG}text":
+            points.append((float(shape.get("x")), float(shape.get("y"))))
+    xs, ys = [p[0] for p in points] or [0.0], [p[1] for p in points] or [0.0]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def parse_svg(data: bytes) -> Svg:
     root = ET.fromstring(data)
     nodes, edges, clusters, title = {}, [], [], []
@@ -93,7 +116,8 @@ def parse_svg(data: bytes) -> Svg:
         if kind == "node":
             xs = [float(t.get("x")) for t in g.iter(f"{SVG}text")]
             ys = [float(t.get("y")) for t in g.iter(f"{SVG}text")]
-            nodes[name] = SvgNode(name, _texts(g), min(xs, default=0.0), min(ys, default=0.0))
+            left, top, right, bottom = _extent(g)
+            nodes[name] = SvgNode(name, _texts(g), min(xs, default=0.0), min(ys, default=0.0), top, bottom, left, right)
         elif kind == "edge":
             tail, head = (end.split(":")[0] for end in name.split("->"))   # drop ports ("op0:nw")
             path = g.find(f"{SVG}path")

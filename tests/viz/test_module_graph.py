@@ -3,6 +3,7 @@ into one node with its class, parameter count and output shape (counts checked a
 formulas: Linear in·out + out, 3×3 conv c_in·c_out·9, BatchNorm 2·c)."""
 import re
 import shutil
+import warnings
 
 import numpy as np
 import pytest
@@ -118,17 +119,86 @@ def test_folded_resnet18_is_small_and_names_its_blocks(resnet18, svg):
     assert sorted(drawing.by_name()) == ["input", "output"]
 
 
-def test_wrapped_resnet18_reads_like_lines_of_text(resnet18, svg):
-    model, out = resnet18
-    drawing = svg(viz.draw(out, modules=model, depth=2, wrap=4))
-    at = {n.texts[0]: (n.x, n.y) for n in drawing.nodes.values() if n.id.startswith(("m_", "v"))}
-    rows = [["input", "conv1", "bn1", "relu"], ["layer1.0", "layer1.1", "layer2.0", "layer2.1"],
-            ["layer3.0", "layer3.1", "layer4.0", "layer4.1"], ["avgpool", "flatten", "fc", "output"]]
+@pytest.fixture(scope="module")
+def lenet5():
+    from minigrad import models
+    mg.manual_seed(0)
+    model = models.LeNet5()
+    return model, model(mg.randn(1, 1, 28, 28))
+
+
+def folded_names(model, depth: int) -> list:
+    """The model's modules that fold into one node at ``depth``, in the order they were registered (and run)."""
+    names = [n for n, _ in model.named_modules() if n]
+    parents = {n.rsplit(".", 1)[0] for n in names if "." in n}
+    return [n for n in names if n.count(".") == depth - 1 or n.count(".") < depth - 1 and n not in parents]
+
+
+def reads_before(a, b) -> bool:
+    """In reading order a comes first: b lies in a lower row, or in the same row (overlapping in height)
+    to the right of a."""
+    return b.top > a.bottom or (b.bottom > a.top and a.bottom > b.top and b.left > a.left)
+
+
+@pytest.mark.parametrize("model_name, wrap", [("lenet5", 5), ("resnet18", 4)])
+def test_wrapped_models_read_like_lines_of_text(request, svg, model_name, wrap):
+    model, out = request.getfixturevalue(model_name)
+    drawing = svg(viz.draw(out, modules=model, depth=2, wrap=wrap))
+    at = {n.texts[0]: n for n in drawing.nodes.values() if n.id.startswith(("m_", "v"))}
+    order = ["input"] + folded_names(model, 2) + ["output"]
+    assert sorted(at) == sorted(order)
+    rows = [order[k:k + wrap] for k in range(0, len(order), wrap)]
     for row in rows:
-        xs = [at[n][0] for n in row]
-        assert xs == sorted(xs), row
+        lefts = [at[n].left for n in row]
+        assert lefts == sorted(lefts), row
+        for left, right in zip(row, row[1:]):
+            assert at[left].right < at[right].left, (left, right)
     for upper, lower in zip(rows, rows[1:]):
-        assert max(at[n][1] for n in upper) < min(at[n][1] for n in lower)
+        assert max(at[n].bottom for n in upper) < min(at[n].top for n in lower), (upper, lower)
+
+
+def test_resnet18_depth3_fits_16_by_9_in_reading_order(resnet18, parse):
+    model, out = resnet18
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)   # it wraps: no fallback to one row
+        graph = viz.draw(out, modules=model, depth=3, aspect="16:9")
+    data = viz.rendering.pipe(graph, "svg")
+    width, height = (float(v) for v in re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', data).groups())
+    assert width / height == pytest.approx(16 / 9, rel=0.03)
+    drawing = parse(data)
+    assert "cluster_row_1" in drawing.clusters
+    at = {n.texts[0]: n for n in drawing.nodes.values() if n.id.startswith(("m_", "v"))}
+    chain = ["input"] + [n for n in folded_names(model, 3) if "downsample" not in n] + ["output"]
+    for first, then in zip(chain, chain[1:]):
+        assert reads_before(at[first], at[then]), (first, then)
+
+
+@pytest.mark.parametrize("wrap", [3, 4, 5, 6, 7])
+def test_the_wrapped_lecture_graph_reads_in_order(lecture, svg, wrap):
+    """At wraps 4 to 7 dot puts the second row on top by itself: row markers must hold it below."""
+    *_, f = lecture
+    drawing = svg(viz.draw(f, wrap=wrap))
+    at = drawing.by_name()
+    ops = {n.texts[0]: n for n in drawing.ops()}
+    chain = [at["x"], ops["log"], at["a"], ops["·"], at["b"], ops["√"], at["c"], ops["+"], at["f"]]
+    for first, then in zip(chain, chain[1:]):
+        assert reads_before(first, then), (first.texts[0], then.texts[0])
+
+
+def test_aspect_fitting_warns_about_layouts_dot_cannot_draw():
+    from viz.rendering import Digraph
+    from viz.slides import fit_aspect
+
+    def make(wrap, markers=False):
+        dot = Digraph()
+        dot.edge("a", "b")
+        if wrap is not None:
+            dot.body.append("this is not dot source {")
+        return dot
+
+    with pytest.warns(RuntimeWarning, match=r"could not wrap .*wrap=5 \(.*one row padded"):
+        wrap, dot = fit_aspect(make, 10, 16 / 9)
+    assert wrap is None and "ratio=" in dot.source
 
 
 def drawn_edges(graph) -> list:
