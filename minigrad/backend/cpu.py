@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from ..backends import cpu as settings
+
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 name = "cpu"
@@ -149,6 +151,19 @@ def lazy_kernels(package: str, backend_name: str, namespace: dict):
 
 
 __getattr__ = lazy_kernels("kernels.cpu", "CPU", globals())
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+    """kernels.cpu.conv2d_forward with the algorithm of ``mg.backends.cpu.conv_algorithm``."""
+    from kernels.cpu.conv import conv2d_forward as kernel
+    return kernel(x, weight, bias, stride, padding, dilation, groups, algorithm=settings.conv_algorithm)
+
+
+def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True):
+    """kernels.cpu.conv2d_backward with the algorithm of ``mg.backends.cpu.conv_algorithm``."""
+    from kernels.cpu.conv import conv2d_backward as kernel
+    return kernel(dy, x, weight, stride, padding, dilation, groups, need_dx, need_dw, need_db,
+                  algorithm=settings.conv_algorithm)
 
 
 # ---- vocabulary primitives (minigrad.ops.rounding, .math, .indexing; the CUDA backend has the same names) ----
