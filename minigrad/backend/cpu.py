@@ -45,8 +45,30 @@ def copy(a):
     return np.array(a, copy=True)
 
 
+# ---- results of the elementwise maps: recycled arrays, so that a training step does not fault ----------
+def result_array(shape, dtype):
+    """An uninitialised array for an op's result: ``kernels.cpu.workspace.recycled``, so one handed out again
+    only once nothing (tensor, view, saved value) refers to it; large results then stop faulting pages in."""
+    from kernels.cpu.workspace import recycled
+    return recycled(shape, dtype)
+
+
+def _into_result(ufunc):
+    """``ufunc(a, b)`` writing into a result_array when a and b are arrays of one float dtype (so the result
+    has that dtype and their broadcast shape); anything else goes to the ufunc unchanged."""
+    def apply(a, b, **kwargs):
+        if (kwargs or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype
+                or a.dtype.kind != "f"):
+            return ufunc(a, b, **kwargs)
+        return ufunc(a, b, out=result_array(np.broadcast_shapes(a.shape, b.shape), a.dtype))
+    apply.__name__ = ufunc.__name__
+    apply.__doc__ = f"np.{ufunc.__name__}(a, b) into a recycled result array where a and b share a float dtype"
+    return apply
+
+
 # ---- elementwise maps with broadcasting -------------------------------------------------------
-add, subtract, multiply, divide, power = np.add, np.subtract, np.multiply, np.divide, np.power
+add, subtract, multiply, divide = map(_into_result, (np.add, np.subtract, np.multiply, np.divide))
+power = np.power
 negative, exp, log, log1p, sqrt, abs = np.negative, np.exp, np.log, np.log1p, np.sqrt, np.abs
 sin, cos, tanh, sign, maximum, minimum, where = np.sin, np.cos, np.tanh, np.sign, np.maximum, np.minimum, np.where
 greater, greater_equal, less, less_equal, equal, not_equal = (
@@ -60,12 +82,17 @@ def sigmoid(x):
 
 
 def relu(x):
-    return np.maximum(x, 0)
+    if x.dtype.kind != "f":
+        return np.maximum(x, 0)
+    return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
 
 
 def relu_backward(g, x):
-    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together"""
-    return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; the mask is written
+    into the result first, so no temporary is allocated"""
+    out = result_array(np.broadcast_shapes(g.shape, x.shape), np.result_type(g, x))
+    np.greater(x, 0, out=out)
+    return np.multiply(out, g, out=out)
 
 
 def tanh_backward(g, z):
