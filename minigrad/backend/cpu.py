@@ -34,7 +34,24 @@ def from_numpy(a):
     return a
 
 
-zeros, ones, full, empty, arange = np.zeros, np.ones, np.full, np.empty, np.arange
+ones, full, arange = np.ones, np.full, np.arange
+
+
+def empty(shape, dtype=np.float64):
+    """np.empty; a float array comes from result_array (contents undefined either way)."""
+    dtype = np.dtype(dtype)
+    return result_array(_shape_tuple(shape), dtype) if dtype.kind == "f" else np.empty(shape, dtype=dtype)
+
+
+def zeros(shape, dtype=np.float64):
+    """np.zeros; a float array is a zero-filled result_array."""
+    out = empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
+def _shape_tuple(shape):
+    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
 def astype(a, dtype):
