@@ -64,20 +64,39 @@ def copy(a):
 
 # ---- results of the elementwise maps: recycled arrays, so that a training step does not fault ----------
 def result_array(shape, dtype):
-    """An uninitialised array for an op's result: ``kernels.cpu.workspace.recycled``, so one handed out again
-    only once nothing (tensor, view, saved value) refers to it; large results then stop faulting pages in."""
+    """An uninitialised array for an op's result: ``kernels.cpu.workspace.recycled`` (one handed out again only
+    once nothing, tensor, view or saved value, refers to it) when it is large, so that large results stop
+    faulting pages in; np.empty for small ones, which malloc serves without faults."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize < _RECYCLE_MIN_BYTES:
+        return np.empty(shape, dtype=dtype)
     from kernels.cpu.workspace import recycled
     return recycled(shape, dtype)
 
 
+_RECYCLE_MIN_BYTES = 256 * 2**10  # kernels.cpu.workspace.RECYCLE_MIN_BYTES, without importing Numba for it
+
+
+def _result_shape(a, b):
+    """The broadcast shape of arrays a and b (quick for equal shapes and 0-d operands)."""
+    if a.shape == b.shape or b.ndim == 0:
+        return a.shape
+    if a.ndim == 0:
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
+
+
 def _into_result(ufunc):
     """``ufunc(a, b)`` writing into a result_array when a and b are arrays of one float dtype (so the result
-    has that dtype and their broadcast shape); anything else goes to the ufunc unchanged."""
+    has that dtype and their broadcast shape) and one of them is large; anything else goes to the ufunc."""
     def apply(a, b, **kwargs):
-        if (kwargs or type(a) is not np.ndarray or type(b) is not np.ndarray or a.dtype != b.dtype
-                or a.dtype.kind != "f"):
-            return ufunc(a, b, **kwargs)
-        return ufunc(a, b, out=result_array(np.broadcast_shapes(a.shape, b.shape), a.dtype))
+        if (type(a) is np.ndarray and type(b) is np.ndarray
+                and (a.nbytes >= _RECYCLE_MIN_BYTES or b.nbytes >= _RECYCLE_MIN_BYTES)
+                and not kwargs and a.dtype == b.dtype and a.dtype.kind == "f"):
+            return ufunc(a, b, out=result_array(_result_shape(a, b), a.dtype))
+        return ufunc(a, b, **kwargs)
     apply.__name__ = ufunc.__name__
     apply.__doc__ = f"np.{ufunc.__name__}(a, b) into a recycled result array where a and b share a float dtype"
     return apply
@@ -99,15 +118,17 @@ def sigmoid(x):
 
 
 def relu(x):
-    if x.dtype.kind != "f":
-        return np.maximum(x, 0)
-    return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
+    if x.nbytes >= _RECYCLE_MIN_BYTES and x.dtype.kind == "f":
+        return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
+    return np.maximum(x, 0)
 
 
 def relu_backward(g, x):
     """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; the mask is written
     into the result first, so no temporary is allocated"""
-    out = result_array(np.broadcast_shapes(g.shape, x.shape), np.result_type(g, x))
+    if g.nbytes < _RECYCLE_MIN_BYTES and g.shape == x.shape:
+        return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+    out = result_array(_result_shape(g, x), np.result_type(g, x))
     np.greater(x, 0, out=out)
     return np.multiply(out, g, out=out)
 
