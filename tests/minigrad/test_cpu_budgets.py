@@ -84,3 +84,24 @@ def test_recycled_steps_compute_what_fresh_arrays_compute(rng, monkeypatch):
     recycled = losses()
     monkeypatch.setattr(workspace, "_UNREFERENCED", None)
     np.testing.assert_array_equal(losses(), recycled)
+
+
+def test_the_backend_and_the_workspace_agree_on_what_is_large():
+    assert backend._RECYCLE_MIN_BYTES == workspace.RECYCLE_MIN_BYTES
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf · 0 on purpose
+@pytest.mark.parametrize("shape", [(3, 5), (256, 1024)], ids=["small", "recycled"])
+def test_recycled_elementwise_results_equal_numpy(shape, rng):
+    g = rng.standard_normal(shape).astype(np.float32)
+    x = rng.standard_normal(shape).astype(np.float32)
+    g.flat[:4] = [np.nan, np.inf, -np.inf, 1.0]
+    x.flat[:4] = [-1.0, -1.0, 2.0, np.nan]
+    row = rng.standard_normal(shape[1]).astype(np.float32)
+    np.testing.assert_array_equal(backend.relu(x), np.maximum(x, 0))
+    np.testing.assert_array_equal(backend.relu_backward(g, x), g * (x > 0))
+    np.testing.assert_array_equal(backend.relu_backward(g, x.astype(np.float64)), g * (x.astype(np.float64) > 0))
+    for name in ("add", "subtract", "multiply", "divide"):
+        np.testing.assert_array_equal(getattr(backend, name)(g, row), getattr(np, name)(g, row))
+        np.testing.assert_array_equal(getattr(backend, name)(row, x), getattr(np, name)(row, x))
+    np.testing.assert_array_equal(backend.zeros(shape, np.float32), np.zeros(shape, np.float32))
