@@ -11,6 +11,10 @@ outputs and gradients are recycled arrays of that cache. Outputs narrower than G
 second layer, ResNet's 8×8 and 4×4 layers) unfold from a zero-padded copy of the chunk through a table of
 offsets, which has no bounds to test per output row (about 2× faster there).
 
+With ``algorithm="winograd"`` or ``"auto"`` (see uses_winograd), 3×3 stride-1 undilated ungrouped convolutions
+go to Winograd F(2×2, 3×3) instead (kernels.cpu.winograd); the default here is "im2col", the CPU backend
+passes ``mg.backends.cpu.conv_algorithm``.
+
 im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
 worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
 two GEMMs fights it for the cores (measured 2-3 times slower than this single-thread loop).
