@@ -45,4 +45,4 @@ for _name in ("floor", "ceil", "round", "trunc", "sign", "isnan", "isinf", "isfi
 del _name
 
 __version__ = "0.1.0"
-from . import cuda, nn, optim, models
+from . import backends, cuda, nn, optim, models

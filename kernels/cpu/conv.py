@@ -11,6 +11,10 @@ outputs and gradients are recycled arrays of that cache. Outputs narrower than G
 second layer, ResNet's 8×8 and 4×4 layers) unfold from a zero-padded copy of the chunk through a table of
 offsets, which has no bounds to test per output row (about 2× faster there).
 
+With ``algorithm="winograd"`` or ``"auto"`` (see uses_winograd), 3×3 stride-1 undilated ungrouped convolutions
+go to Winograd F(2×2, 3×3) instead (kernels.cpu.winograd); the default here is "im2col", the CPU backend
+passes ``mg.backends.cpu.conv_algorithm``.
+
 im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
 worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
 two GEMMs fights it for the cores (measured 2-3 times slower than this single-thread loop).
@@ -19,9 +23,13 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
+from . import winograd
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
+ALGORITHMS = ("auto", "im2col", "winograd")
+WINOGRAD_MIN_CHANNELS = 16  # "auto" takes Winograd from this many input and output channels ...
+WINOGRAD_MIN_SIZE = 8       # ... and outputs at least this high and wide
 GATHER_BELOW_WIDTH = 12  # outputs narrower than this unfold from a padded copy through an offset table
 
 
@@ -277,10 +285,31 @@ def _fold_batch(a, out):
     return out
 
 
-def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+def uses_winograd(algorithm, x_shape, weight_shape, stride, padding, dilation, groups):
+    """Whether conv2d runs this convolution by Winograd F(2×2, 3×3) (kernels.cpu.winograd) rather than im2col.
+
+    algorithm "im2col": never; "winograd": whenever it applies (3×3, stride 1, dilation 1, groups 1, any
+    padding); "auto": where it applies and was measured faster, that is with at least WINOGRAD_MIN_CHANNELS
+    input and output channels and an output of at least WINOGRAD_MIN_SIZE × WINOGRAD_MIN_SIZE.
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"conv2d: algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    if algorithm == "im2col" or not winograd.applies(weight_shape, pair(stride, "stride"),
+                                                      pair(dilation, "dilation"), groups):
+        return False
+    if algorithm == "winograd":
+        return True
+    ph, pw = pair(padding, "padding")
+    out_h, out_w = x_shape[2] + 2 * ph - 2, x_shape[3] + 2 * pw - 2
+    return (min(x_shape[1], weight_shape[0]) >= WINOGRAD_MIN_CHANNELS
+            and min(out_h, out_w) >= WINOGRAD_MIN_SIZE)
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, algorithm="im2col"):
     """y = conv2d(x, weight) + bias: x (N, C, H, W), weight (Cout, C/groups, kh, kw), bias (Cout,) or None.
 
-    Per chunk of m samples and group g: cols = im2col (C kh kw, m OH OW), then one GEMM W_g @ cols.
+    Per chunk of m samples and group g: cols = im2col (C kh kw, m OH OW), then one GEMM W_g @ cols; or
+    Winograd F(2×2, 3×3) where ``uses_winograd(algorithm, ...)`` says so.
     """
     x = float_array(x, "x", (4,))
     weight = float_array(weight, "weight", (4,))
@@ -290,6 +319,8 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     if bias is not None and bias.shape != (c_out,):
         raise ValueError(f"conv2d: bias must have shape ({c_out},), got {bias.shape}")
     geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
+    if uses_winograd(algorithm, x.shape, weight.shape, stride, padding, dilation, groups):
+        return winograd.forward(x, weight, bias, geometry[4:6])
     length = geometry[-2] * geometry[-1]
     w = weight.reshape(groups, c_out_group, -1)
     rows = w.shape[2]
@@ -311,8 +342,11 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     return y.reshape(n, c_out, geometry[-2], geometry[-1])
 
 
-def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True):
+def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True,
+                    algorithm="im2col"):
     """Gradients (dx, dw, db) of conv2d_forward for the output gradient dy (N, Cout, OH, OW).
+
+    Winograd's input-grad and weight-grad rules (kernels.cpu.winograd) where ``uses_winograd`` says so, else:
 
     Per chunk of m samples and group g, with dY = dy of the chunk as (Cout/groups, m OH OW):
     dx = col2im(W_g^T @ dY), dw_g += dY @ cols^T (one GEMM over the chunk), db = dy.sum((0, 2, 3));
@@ -327,6 +361,10 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     y_shape = (n, c_out, geometry[-2], geometry[-1])
     if dy.shape != y_shape:
         raise ValueError(f"conv2d_backward: dy has shape {dy.shape}, expected the output shape {y_shape}")
+    if uses_winograd(algorithm, x.shape, weight.shape, stride, padding, dilation, groups):
+        return (winograd.input_grad(dy, weight, geometry[4:6], x.shape) if need_dx else None,
+                winograd.weight_grad(dy, x, geometry[4:6]) if need_dw else None,
+                dy.sum(axis=(2, 3)).sum(axis=0) if need_db else None)
     length = geometry[-2] * geometry[-1]
     dy = dy.reshape(n, c_out, length)
     w = weight.reshape(groups, c_out_group, -1)

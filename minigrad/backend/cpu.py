@@ -14,6 +14,8 @@ import os
 
 import numpy as np
 
+from ..backends import cpu as settings
+
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 name = "cpu"
@@ -32,7 +34,24 @@ def from_numpy(a):
     return a
 
 
-zeros, ones, full, empty, arange = np.zeros, np.ones, np.full, np.empty, np.arange
+ones, full, arange = np.ones, np.full, np.arange
+
+
+def empty(shape, dtype=np.float64):
+    """np.empty; a float array comes from result_array (contents undefined either way)."""
+    dtype = np.dtype(dtype)
+    return result_array(_shape_tuple(shape), dtype) if dtype.kind == "f" else np.empty(shape, dtype=dtype)
+
+
+def zeros(shape, dtype=np.float64):
+    """np.zeros; a float array is a zero-filled result_array."""
+    out = empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
+def _shape_tuple(shape):
+    return (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
 def astype(a, dtype):
@@ -43,8 +62,49 @@ def copy(a):
     return np.array(a, copy=True)
 
 
+# ---- results of the elementwise maps: recycled arrays, so that a training step does not fault ----------
+def result_array(shape, dtype):
+    """An uninitialised array for an op's result: ``kernels.cpu.workspace.recycled`` (one handed out again only
+    once nothing, tensor, view or saved value, refers to it) when it is large, so that large results stop
+    faulting pages in; np.empty for small ones, which malloc serves without faults."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize < _RECYCLE_MIN_BYTES:
+        return np.empty(shape, dtype=dtype)
+    from kernels.cpu.workspace import recycled
+    return recycled(shape, dtype)
+
+
+_RECYCLE_MIN_BYTES = 256 * 2**10  # kernels.cpu.workspace.RECYCLE_MIN_BYTES, without importing Numba for it
+
+
+def _result_shape(a, b):
+    """The broadcast shape of arrays a and b (quick for equal shapes and 0-d operands)."""
+    if a.shape == b.shape or b.ndim == 0:
+        return a.shape
+    if a.ndim == 0:
+        return b.shape
+    return np.broadcast_shapes(a.shape, b.shape)
+
+
+def _into_result(ufunc):
+    """``ufunc(a, b)`` writing into a result_array when a and b are arrays of one float dtype (so the result
+    has that dtype and their broadcast shape) and one of them is large; anything else goes to the ufunc."""
+    def apply(a, b, **kwargs):
+        if (type(a) is np.ndarray and type(b) is np.ndarray
+                and (a.nbytes >= _RECYCLE_MIN_BYTES or b.nbytes >= _RECYCLE_MIN_BYTES)
+                and not kwargs and a.dtype == b.dtype and a.dtype.kind == "f"):
+            return ufunc(a, b, out=result_array(_result_shape(a, b), a.dtype))
+        return ufunc(a, b, **kwargs)
+    apply.__name__ = ufunc.__name__
+    apply.__doc__ = f"np.{ufunc.__name__}(a, b) into a recycled result array where a and b share a float dtype"
+    return apply
+
+
 # ---- elementwise maps with broadcasting -------------------------------------------------------
-add, subtract, multiply, divide, power = np.add, np.subtract, np.multiply, np.divide, np.power
+add, subtract, multiply, divide = map(_into_result, (np.add, np.subtract, np.multiply, np.divide))
+power = np.power
 negative, exp, log, log1p, sqrt, abs = np.negative, np.exp, np.log, np.log1p, np.sqrt, np.abs
 sin, cos, tanh, sign, maximum, minimum, where = np.sin, np.cos, np.tanh, np.sign, np.maximum, np.minimum, np.where
 greater, greater_equal, less, less_equal, equal, not_equal = (
@@ -58,12 +118,19 @@ def sigmoid(x):
 
 
 def relu(x):
+    if x.nbytes >= _RECYCLE_MIN_BYTES and x.dtype.kind == "f":
+        return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
     return np.maximum(x, 0)
 
 
 def relu_backward(g, x):
-    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together"""
-    return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; the mask is written
+    into the result first, so no temporary is allocated"""
+    if g.nbytes < _RECYCLE_MIN_BYTES and g.shape == x.shape:
+        return np.multiply(g, x > 0, dtype=np.result_type(g, x))
+    out = result_array(_result_shape(g, x), np.result_type(g, x))
+    np.greater(x, 0, out=out)
+    return np.multiply(out, g, out=out)
 
 
 def tanh_backward(g, z):
@@ -149,6 +216,19 @@ def lazy_kernels(package: str, backend_name: str, namespace: dict):
 
 
 __getattr__ = lazy_kernels("kernels.cpu", "CPU", globals())
+
+
+def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
+    """kernels.cpu.conv2d_forward with the algorithm of ``mg.backends.cpu.conv_algorithm``."""
+    from kernels.cpu.conv import conv2d_forward as kernel
+    return kernel(x, weight, bias, stride, padding, dilation, groups, algorithm=settings.conv_algorithm)
+
+
+def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=True, need_dw=True, need_db=True):
+    """kernels.cpu.conv2d_backward with the algorithm of ``mg.backends.cpu.conv_algorithm``."""
+    from kernels.cpu.conv import conv2d_backward as kernel
+    return kernel(dy, x, weight, stride, padding, dilation, groups, need_dx, need_dw, need_db,
+                  algorithm=settings.conv_algorithm)
 
 
 # ---- vocabulary primitives (minigrad.ops.rounding, .math, .indexing; the CUDA backend has the same names) ----
