@@ -5,7 +5,9 @@
 
 The frames go into one vector PDF next to the .tex file (one page per frame, ``viz.save_steps``); the
 slide shows page k on overlay k (``\\only<k>``) under its caption, so pressing "next" in the PDF viewer
-steps through exactly like the HTML player.
+steps through exactly like the HTML player. The caption is the slide's text, so it is taken out of the
+pictures, and the pictures are scaled unpadded into the slide's body (BODY_WIDTH x BODY_HEIGHT under the frame title
+and a two-line caption) as large as it fits.
 """
 from __future__ import annotations
 
@@ -16,12 +18,16 @@ from minigrad.trace import latex_text
 from .frames import save_steps
 from .rendering import write_atomic
 
+GRAPH_LEVEL_FIT = ("\tlabel=", "\tratio=", "\tpad=")   # the title, and the padding to an aspect
+BODY_WIDTH_CM, BODY_HEIGHT_CM = 14.0, 5.6   # aspectratio=169: 16 cm x 9 cm paper, 1 cm side margins
+
 
 def beamer_source(pdf_name: str, captions: list, title: str) -> str:
     """The .tex of one Beamer frame with an overlay per page of ``pdf_name``."""
     overlays = "\n".join(
         f"  \\only<{k + 1}>{{\\small {latex_text(c)}\\par\\medskip\\centering"
-        f"\\includegraphics[page={k + 1},width=\\linewidth,height=0.78\\textheight,keepaspectratio]{{{pdf_name}}}}}"
+        f"\\includegraphics[page={k + 1},width={BODY_WIDTH_CM}cm,height={BODY_HEIGHT_CM}cm,keepaspectratio]"
+        f"{{{pdf_name}}}}}"
         for k, c in enumerate(captions))
     return (f"\\documentclass[aspectratio=169]{{beamer}}\n\\usepackage{{graphicx}}\n"
             f"\\setbeamertemplate{{navigation symbols}}{{}}\n\\begin{{document}}\n"
@@ -42,8 +48,20 @@ def save_beamer(frames, path, title: str | None = None) -> str:
     if len(captions) != len(frames):
         raise ValueError(f"viz.save_beamer: {len(captions)} captions for {len(frames)} frames")
     default_title = f"{mode.capitalize()} mode, step by step" if mode else "Step by step"
+    frames = fill_body(frames)
     stem = os.path.splitext(os.path.basename(path))[0]
     pdf_name = f"{stem}-frames.pdf"
     save_steps(frames, os.path.join(os.path.dirname(path), pdf_name))
     write_atomic(path, beamer_source(pdf_name, captions, title or default_title).encode("utf-8"))
     return path
+
+
+def fill_body(frames) -> list:
+    """Copies of the frames without their titles (the slide shows the caption) and without padding to an
+    aspect: ``keepaspectratio`` scales the drawing itself as large as the slide's body allows."""
+    bare = []
+    for frame in frames:
+        copy = frame.copy()
+        copy.body[:] = [line for line in copy.body if not line.startswith(GRAPH_LEVEL_FIT)]
+        bare.append(copy)
+    return bare

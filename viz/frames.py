@@ -28,10 +28,10 @@ from .drawing import finish
 from .labels import Row, check_digits, escape, gradient_text, op_symbol, text_width, value_text
 from .rendering import pipe, require_dot, write_atomic
 from .scene import Scene, to_digraph
-from .slides import check_font_scale, pad_to, parse_aspect, ratio_attribute, scale_fonts
+from .slides import SLIDE_FONT_SCALE, check_font_scale, pad_to, parse_aspect, ratio_attribute, scale_fonts
 
 MODES = ("forward", "reverse")
-ROW_HEIGHT = 26
+ROW_HEIGHT = 18
 EDGE_FONT_SIZE = 12
 LINE_HEIGHT = 16
 
@@ -60,13 +60,15 @@ class FrameSpec:
 
 
 def steps(fn, *inputs, mode: str = "forward", seed=None, rankdir: str = "LR", digits: int = 4, aspect=None,
-          font_scale: float = 1.0) -> Frames:
+          font_scale: float | None = None, title: bool = True) -> Frames:
     """One Digraph per step of ``mg.trace(fn, *inputs, seed=seed)``: its forward table (mode="forward") or
     its reverse table (mode="reverse"). ``seed``: one forward direction (see ``mg.trace``); ``digits``:
     significant digits of every number drawn; ``aspect`` ("16:9") and ``font_scale`` as in ``viz.draw``,
-    one choice of rows for every frame."""
+    one choice of rows for every frame (font_scale defaults to 1, or SLIDE_FONT_SCALE with an aspect);
+    ``title=False`` leaves the caption out of the pictures (``frames.captions`` keeps it; a slide shows it
+    as text)."""
     _check(mode, rankdir, digits, aspect, font_scale)
-    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits, aspect, font_scale)
+    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits, aspect, font_scale, title)
 
 
 def _check(mode, rankdir, digits, aspect, font_scale):
@@ -75,18 +77,21 @@ def _check(mode, rankdir, digits, aspect, font_scale):
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"viz.steps: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
     check_digits(digits, "viz.steps")
-    check_font_scale(font_scale, "viz.steps")
+    if font_scale is not None:
+        check_font_scale(font_scale, "viz.steps")
     return parse_aspect(aspect, "viz.steps")
 
 
 def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: int = 4, aspect=None,
-                    font_scale: float = 1.0) -> Frames:
+                    font_scale: float | None = None, title: bool = True) -> Frames:
     """The frames of one mode of a trace already made (``mg.trace``): what ``viz.steps`` draws."""
     ratio = _check(mode, rankdir, digits, aspect, font_scale)
+    if font_scale is None:
+        font_scale = 1.0 if ratio is None else SLIDE_FONT_SCALE
     graph = read_graph(table.output, names={id(r.node): r.name for r in table.forward_rows})
     views = _Views(table, graph, digits)
     specs = {"forward": views.forward(), "reverse": views.reverse()}
-    scenes = _scenes(graph, specs)[mode]
+    scenes = _scenes(graph, specs, title)[mode]
     if ratio is not None:
         finish(scenes[0], rankdir, ratio, font_scale, "viz.steps")    # picks the rows for the first frame
         for scene in scenes[1:]:
@@ -210,7 +215,7 @@ class _Views:
                "upstream × local = downstream"
 
 
-def _scenes(graph, specs) -> dict:
+def _scenes(graph, specs, title: bool = True) -> dict:
     """Scenes with one set of sizes over the frames of both modes: each value node's cells as wide as its
     widest text, each labelled edge's label as big as its biggest, one title width."""
     every = [s for frames in specs.values() for s in frames]
@@ -228,7 +233,7 @@ def _scenes(graph, specs) -> dict:
     for mode, frames in specs.items():
         out[mode] = []
         for spec in frames:
-            scene = Scene(graph, spec.rows, title=spec.title, title_width=title_width, legend=False,
+            scene = Scene(graph, spec.rows, title=spec.title if title else "", title_width=title_width, legend=False,
                           cell_sizes=sizes, highlight=spec.highlight)
             scene.edge_style = _edge_style(spec, label_size)
             out[mode].append(scene)

@@ -11,6 +11,7 @@ import re
 import warnings
 
 LEGEND_PLACES = (True, False, "right", "left")
+SLIDE_FONT_SCALE = 2.0      # step frames fitted to an aspect: text grows against the gaps between nodes
 
 
 def parse_aspect(aspect, where: str = "viz.draw") -> float | None:
