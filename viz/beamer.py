@@ -1,6 +1,6 @@
 """Step-through frames as a Beamer slide: one overlay per frame, vector graphics, the step as caption.
 
-    frames = viz.steps(f, x, y, mode="reverse", aspect="16:9")
+    frames = viz.steps(f, x, y, mode="reverse", aspect=viz.BEAMER_BODY, title=False, shared_layout=False)
     viz.save_beamer(frames, "deck.tex")      # writes deck.tex and deck-frames.pdf; pdflatex deck.tex
 
 The frames go into one vector PDF next to the .tex file (one page per frame, ``viz.save_steps``); the
@@ -19,13 +19,14 @@ from .frames import save_steps
 from .rendering import write_atomic
 
 GRAPH_LEVEL_FIT = ("\tlabel=", "\tratio=", "\tpad=")   # the title, and the padding to an aspect
-BODY_WIDTH_CM, BODY_HEIGHT_CM = 14.0, 5.6   # aspectratio=169: 16 cm x 9 cm paper, 1 cm side margins
+BODY_WIDTH_CM, BODY_HEIGHT_CM = 14.0, 6.0   # aspectratio=169: 16 cm x 9 cm paper, 1 cm side margins
+BEAMER_BODY = f"{BODY_WIDTH_CM}:{BODY_HEIGHT_CM}"   # the aspect of frames that fill the slide's body
 
 
 def beamer_source(pdf_name: str, captions: list, title: str) -> str:
     """The .tex of one Beamer frame with an overlay per page of ``pdf_name``."""
     overlays = "\n".join(
-        f"  \\only<{k + 1}>{{\\small {latex_text(c)}\\par\\medskip\\centering"
+        f"  \\only<{k + 1}>{{\\small {latex_text(c)}\\par\\smallskip\\centering"
         f"\\includegraphics[page={k + 1},width={BODY_WIDTH_CM}cm,height={BODY_HEIGHT_CM}cm,keepaspectratio]"
         f"{{{pdf_name}}}}}"
         for k, c in enumerate(captions))
