@@ -240,7 +240,8 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
         dot.edge(tail, head, **attrs)
     if scene.wrap:
         _wrap(dot, list(drawn), edges, scene.wrap, scene.row_markers)
-        dot.attr(splines="line", forcelabels="true")    # an edge into the next row runs straight to it
+        if lay is None:    # an edge into the next row runs straight to it (around module boxes it must curve)
+            dot.attr(splines="line", forcelabels="true")
     dot.rows, dot.row_markers = row_of, scene.row_markers
     dot.row_crossings = sum(row_of.get(tail) != row_of.get(head) for tail, head, _ in edges)
     if scene.legend:

@@ -12,6 +12,7 @@ import warnings
 
 LEGEND_PLACES = (True, False, "right", "left")
 ROW_BREAK_TOLERANCE = 0.2  # text this much smaller is worth fewer edges running from one row into the next
+SMALL_GRAPH_COLUMNS = 12
 SLIDE_FONT_SCALE = 2.0      # step frames fitted to an aspect: text grows against the gaps between nodes
 
 
@@ -74,10 +75,12 @@ def bounding_box(dot) -> tuple:
 
 
 def wrap_choices(columns: int) -> list:
-    """None (one row), then rows of fewer and fewer columns: the even splits into 2 to 6 rows, and each one
-    column narrower (a break one column earlier may cut fewer edges)."""
+    """None (one row), then rows of fewer and fewer columns: the even splits into 2 to 6 rows and, in a
+    small graph (up to SMALL_GRAPH_COLUMNS), each one column narrower, where one column decides which edges
+    a break cuts."""
     even = {math.ceil(columns / rows) for rows in range(2, 7)}
-    widths = sorted({w - shift for w in even for shift in (0, 1) if w - shift >= 2}, reverse=True)
+    shifts = (0, 1) if columns <= SMALL_GRAPH_COLUMNS else (0,)
+    widths = sorted({w - shift for w in even for shift in shifts if w - shift >= 2}, reverse=True)
     return [None] + widths
 
 
