@@ -13,7 +13,7 @@ import warnings
 LEGEND_PLACES = (True, False, "right", "left")
 ROW_BREAK_TOLERANCE = 0.2  # text this much smaller is worth fewer edges running from one row into the next
 SMALL_GRAPH_COLUMNS = 12
-SLIDE_FONT_SCALE = 2.0      # step frames fitted to an aspect: text grows against the gaps between nodes
+SLIDE_FONT_SCALE = 2.5      # step frames fitted to an aspect: text grows against the gaps between nodes
 
 
 def parse_aspect(aspect, where: str = "viz.draw") -> float | None:
