@@ -8,7 +8,7 @@
     viz.render(graph, "graph.svg"); viz.save_steps(frames, "steps.pdf")
     viz.save_player(frames, "steps.html")         # a self-contained step-through for the browser
     viz.save_beamer(frames, "deck.tex")           # a Beamer slide, one overlay per frame
-                                                  # (frames from viz.steps(..., aspect=viz.BEAMER_BODY, title=False))
+                                                  # (frames: viz.steps(..., aspect=viz.BEAMER_BODY, title=False, shared_layout=False))
     viz.plot_grad_flow(model); viz.plot_activations(model, x); viz.plot_history("runs/latest")
 
 viz reads graphs and never changes them; rendering needs Graphviz's ``dot`` program.
