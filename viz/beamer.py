@@ -6,7 +6,7 @@
 The frames go into one vector PDF next to the .tex file (one page per frame, ``viz.save_steps``); the
 slide shows page k on overlay k (``\\only<k>``) under its caption, so pressing "next" in the PDF viewer
 steps through exactly like the HTML player. The caption is the slide's text, so it is taken out of the
-pictures, and the pictures are scaled unpadded into the slide's body (BODY_WIDTH x BODY_HEIGHT under the frame title
+pictures, and the pictures are scaled unpadded into the slide's body (BODY_WIDTH_CM x BODY_HEIGHT_CM under the frame title
 and a two-line caption) as large as it fits.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from .frames import save_steps
 from .rendering import write_atomic
 
 GRAPH_LEVEL_FIT = ("\tlabel=", "\tratio=", "\tpad=")   # the title, and the padding to an aspect
-BODY_WIDTH_CM, BODY_HEIGHT_CM = 14.0, 6.0   # aspectratio=169: 16 cm x 9 cm paper, 1 cm side margins
+BODY_WIDTH_CM, BODY_HEIGHT_CM = 15.0, 6.6   # aspectratio=169: 16 cm x 9 cm paper, 0.5 cm side margins
 BEAMER_BODY = f"{BODY_WIDTH_CM}:{BODY_HEIGHT_CM}"   # the aspect of frames that fill the slide's body
 
 
@@ -31,7 +31,8 @@ def beamer_source(pdf_name: str, captions: list, title: str) -> str:
         f"{{{pdf_name}}}}}"
         for k, c in enumerate(captions))
     return (f"\\documentclass[aspectratio=169]{{beamer}}\n\\usepackage{{graphicx}}\n"
-            f"\\setbeamertemplate{{navigation symbols}}{{}}\n\\begin{{document}}\n"
+            f"\\setbeamertemplate{{navigation symbols}}{{}}\n"
+            f"\\setbeamersize{{text margin left=0.5cm,text margin right=0.5cm}}\n\\begin{{document}}\n"
             f"\\begin{{frame}}{{{latex_text(title)}}}\n{overlays}\n\\end{{frame}}\n\\end{{document}}\n")
 
 
