@@ -24,16 +24,18 @@ BEAMER_BODY = f"{BODY_WIDTH_CM}:{BODY_HEIGHT_CM}"   # the aspect of frames that 
 
 
 def beamer_source(pdf_name: str, captions: list, title: str) -> str:
-    """The .tex of one Beamer frame with an overlay per page of ``pdf_name``."""
+    """The .tex of one Beamer frame with an overlay per page of ``pdf_name``: each caption in a box of two
+    lines at the top, so the picture stays in place from overlay to overlay."""
     overlays = "\n".join(
-        f"  \\only<{k + 1}>{{\\small {latex_text(c)}\\par\\smallskip\\centering"
+        f"  \\only<{k + 1}>{{\\parbox[t][2.4em][t]{{\\linewidth}}{{\\small\\strut {latex_text(c)}}}\\par\\smallskip"
+        f"\\centering"
         f"\\includegraphics[page={k + 1},width={BODY_WIDTH_CM}cm,height={BODY_HEIGHT_CM}cm,keepaspectratio]"
         f"{{{pdf_name}}}}}"
         for k, c in enumerate(captions))
     return (f"\\documentclass[aspectratio=169]{{beamer}}\n\\usepackage{{graphicx}}\n"
             f"\\setbeamertemplate{{navigation symbols}}{{}}\n"
             f"\\setbeamersize{{text margin left=0.5cm,text margin right=0.5cm}}\n\\begin{{document}}\n"
-            f"\\begin{{frame}}{{{latex_text(title)}}}\n{overlays}\n\\end{{frame}}\n\\end{{document}}\n")
+            f"\\begin{{frame}}[t]{{{latex_text(title)}}}\n{overlays}\n\\end{{frame}}\n\\end{{document}}\n")
 
 
 def save_beamer(frames, path, title: str | None = None) -> str:
