@@ -39,7 +39,7 @@ def lecture(out_dir):
         written.append(viz.save_steps(frames, os.path.join(out_dir, f"lecture_steps_{mode}.gif")))
     written.append(viz.save_player(frames, os.path.join(out_dir, "steps.html")))
     slides = viz.steps(lecture_function, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode="reverse",
-                       aspect="16:9")
+                       aspect=viz.BEAMER_BODY, title=False, shared_layout=False)
     deck = viz.save_beamer(slides, os.path.join(out_dir, "deck.tex"))
     written.append(deck)
     if shutil.which("pdflatex"):

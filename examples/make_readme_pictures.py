@@ -54,7 +54,7 @@ def graphs() -> dict:
     f.backward()
     forward = viz.steps(lecture_f, *lecture_inputs(), mode="forward")
     reverse = viz.steps(lecture_f, *lecture_inputs(), mode="reverse")
-    slide = viz.steps(lecture_f, *lecture_inputs(), mode="reverse", aspect="16:9", font_scale=1.3)
+    slide = viz.steps(lecture_f, *lecture_inputs(), mode="reverse", aspect="16:9")
     reused = viz.steps(lambda x: x * x + x, mg.Scalar(3.0, name="x"), mode="reverse")
     mlp, loss = sigmoid_mlp_loss()
     mg.manual_seed(0)

@@ -8,11 +8,12 @@
     viz.render(graph, "graph.svg"); viz.save_steps(frames, "steps.pdf")
     viz.save_player(frames, "steps.html")         # a self-contained step-through for the browser
     viz.save_beamer(frames, "deck.tex")           # a Beamer slide, one overlay per frame
+                                                  # (frames: viz.steps(..., aspect=viz.BEAMER_BODY, title=False, shared_layout=False))
     viz.plot_grad_flow(model); viz.plot_activations(model, x); viz.plot_history("runs/latest")
 
 viz reads graphs and never changes them; rendering needs Graphviz's ``dot`` program.
 """
-from .beamer import save_beamer
+from .beamer import BEAMER_BODY, save_beamer
 from .drawing import draw
 from .frames import Frames, frames_of_trace, save_steps, steps
 from .player import player_html, save_player, svg_text

@@ -28,10 +28,10 @@ from .drawing import finish
 from .labels import Row, check_digits, escape, gradient_text, op_symbol, text_width, value_text
 from .rendering import pipe, require_dot, write_atomic
 from .scene import Scene, to_digraph
-from .slides import check_font_scale, pad_to, parse_aspect, ratio_attribute, scale_fonts
+from .slides import SLIDE_FONT_SCALE, check_font_scale, pad_to, parse_aspect, ratio_attribute, scale_fonts
 
 MODES = ("forward", "reverse")
-ROW_HEIGHT = 26
+ROW_HEIGHT = 18
 EDGE_FONT_SIZE = 12
 LINE_HEIGHT = 16
 
@@ -60,13 +60,18 @@ class FrameSpec:
 
 
 def steps(fn, *inputs, mode: str = "forward", seed=None, rankdir: str = "LR", digits: int = 4, aspect=None,
-          font_scale: float = 1.0) -> Frames:
+          font_scale: float | None = None, title: bool = True, shared_layout: bool = True) -> Frames:
     """One Digraph per step of ``mg.trace(fn, *inputs, seed=seed)``: its forward table (mode="forward") or
     its reverse table (mode="reverse"). ``seed``: one forward direction (see ``mg.trace``); ``digits``:
     significant digits of every number drawn; ``aspect`` ("16:9") and ``font_scale`` as in ``viz.draw``,
-    one choice of rows for every frame."""
+    one choice of rows for every frame (font_scale defaults to 1, or SLIDE_FONT_SCALE with an aspect);
+    ``title=False`` leaves the caption out of the pictures (``frames.captions`` keeps it; a slide shows it
+    as text). ``shared_layout=False`` sizes the nodes and edge labels for this mode alone and leaves out
+    the other mode's rows: smaller pictures (larger text on a slide), but forward and reverse frames then
+    differ in layout (frames of one mode still never move)."""
     _check(mode, rankdir, digits, aspect, font_scale)
-    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits, aspect, font_scale)
+    return frames_of_trace(mg.trace(fn, *inputs, seed=seed), mode, rankdir, digits, aspect, font_scale, title,
+                           shared_layout)
 
 
 def _check(mode, rankdir, digits, aspect, font_scale):
@@ -75,18 +80,23 @@ def _check(mode, rankdir, digits, aspect, font_scale):
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"viz.steps: rankdir must be one of LR, TB, RL, BT, got {rankdir!r}")
     check_digits(digits, "viz.steps")
-    check_font_scale(font_scale, "viz.steps")
+    if font_scale is not None:
+        check_font_scale(font_scale, "viz.steps")
     return parse_aspect(aspect, "viz.steps")
 
 
 def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: int = 4, aspect=None,
-                    font_scale: float = 1.0) -> Frames:
+                    font_scale: float | None = None, title: bool = True, shared_layout: bool = True) -> Frames:
     """The frames of one mode of a trace already made (``mg.trace``): what ``viz.steps`` draws."""
     ratio = _check(mode, rankdir, digits, aspect, font_scale)
+    if font_scale is None:
+        font_scale = 1.0 if ratio is None else SLIDE_FONT_SCALE
     graph = read_graph(table.output, names={id(r.node): r.name for r in table.forward_rows})
-    views = _Views(table, graph, digits)
+    views = _Views(table, graph, digits, shared_layout)
     specs = {"forward": views.forward(), "reverse": views.reverse()}
-    scenes = _scenes(graph, specs)[mode]
+    if not shared_layout:
+        specs = {mode: specs[mode]}
+    scenes = _scenes(graph, specs, title)[mode]
     if ratio is not None:
         finish(scenes[0], rankdir, ratio, font_scale, "viz.steps")    # picks the rows for the first frame
         for scene in scenes[1:]:
@@ -100,10 +110,10 @@ def frames_of_trace(table, mode: str = "forward", rankdir: str = "LR", digits: i
 
 class _Views:
     """Both modes' frames from the trace's step records, with the same rows on every value node: value,
-    one tangent per forward direction, the adjoint ∂f/∂node."""
+    one tangent per forward direction, the adjoint ∂f/∂node (with ``shared``=False only the mode's own)."""
 
-    def __init__(self, table, graph, digits):
-        self.table, self.graph, self.digits = table, graph, digits
+    def __init__(self, table, graph, digits, shared=True):
+        self.table, self.graph, self.digits, self.shared = table, graph, digits, shared
         self.root = graph.name(table.output)
         self.labels = [table.direction_labels[d] for d in table.directions]
 
@@ -114,6 +124,8 @@ class _Views:
         return value_text(v, self.digits)
 
     def _rows(self, value_row, tangent_rows, adjoint_row) -> list:
+        if not self.shared:
+            return [value_row] + (tangent_rows or []) + ([adjoint_row] if adjoint_row else [])
         return [value_row] + (tangent_rows or [Row("", "")] * len(self.labels)) + [adjoint_row or Row("", "")]
 
     def _edge_line(self, prefix, incoming, local, result, local_first=False) -> str:
@@ -210,7 +222,7 @@ class _Views:
                "upstream × local = downstream"
 
 
-def _scenes(graph, specs) -> dict:
+def _scenes(graph, specs, title: bool = True) -> dict:
     """Scenes with one set of sizes over the frames of both modes: each value node's cells as wide as its
     widest text, each labelled edge's label as big as its biggest, one title width."""
     every = [s for frames in specs.values() for s in frames]
@@ -228,7 +240,7 @@ def _scenes(graph, specs) -> dict:
     for mode, frames in specs.items():
         out[mode] = []
         for spec in frames:
-            scene = Scene(graph, spec.rows, title=spec.title, title_width=title_width, legend=False,
+            scene = Scene(graph, spec.rows, title=spec.title if title else "", title_width=title_width, legend=False,
                           cell_sizes=sizes, highlight=spec.highlight)
             scene.edge_style = _edge_style(spec, label_size)
             out[mode].append(scene)

@@ -235,10 +235,15 @@ def to_digraph(scene: Scene, rankdir: str = "LR") -> Digraph:
         attrs.update(scene.edge_style(keys) if scene.edge_style else {})
         if row_of.get(tail) != row_of.get(head):   # into a later row: it must not rank its head after its tail
             attrs["constraint"] = "false"
+            if "label" in attrs:    # placed beside the straight edge after layout, not as a rank of its own
+                attrs["xlabel"] = attrs.pop("label")
         dot.edge(tail, head, **attrs)
     if scene.wrap:
         _wrap(dot, list(drawn), edges, scene.wrap, scene.row_markers)
+        if lay is None:    # an edge into the next row runs straight to it (around module boxes it must curve)
+            dot.attr(splines="line", forcelabels="true")
     dot.rows, dot.row_markers = row_of, scene.row_markers
+    dot.row_crossings = sum(row_of.get(tail) != row_of.get(head) for tail, head, _ in edges)
     if scene.legend:
         dot.node("legend", label=_legend(scene, ids), shape="plain")
         if scene.legend == "right":   # after the last column: held there by invisible edges from the outputs

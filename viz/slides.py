@@ -11,6 +11,9 @@ import re
 import warnings
 
 LEGEND_PLACES = (True, False, "right", "left")
+ROW_BREAK_TOLERANCE = 0.2  # text this much smaller is worth fewer edges running from one row into the next
+SMALL_GRAPH_COLUMNS = 12
+SLIDE_FONT_SCALE = 2.5      # step frames fitted to an aspect: text grows against the gaps between nodes
 
 
 def parse_aspect(aspect, where: str = "viz.draw") -> float | None:
@@ -72,9 +75,12 @@ def bounding_box(dot) -> tuple:
 
 
 def wrap_choices(columns: int) -> list:
-    """None (one row), then rows of fewer and fewer columns."""
-    widths = sorted({math.ceil(columns / rows) for rows in range(2, 7) if math.ceil(columns / rows) >= 2},
-                    reverse=True)
+    """None (one row), then rows of fewer and fewer columns: the even splits into 2 to 6 rows and, in a
+    small graph (up to SMALL_GRAPH_COLUMNS), each one column narrower, where one column decides which edges
+    a break cuts."""
+    even = {math.ceil(columns / rows) for rows in range(2, 7)}
+    shifts = (0, 1) if columns <= SMALL_GRAPH_COLUMNS else (0,)
+    widths = sorted({w - shift for w in even for shift in shifts if w - shift >= 2}, reverse=True)
     return [None] + widths
 
 
@@ -116,10 +122,12 @@ def in_reading_order(make, wrap):
 def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
     """The ``wrap`` (columns per row, or None) whose drawing ``make(wrap)``, scaled to fit a page of
     ``ratio`` = width / height, has the largest text, and that drawing padded to the ratio exactly
-    (Graphviz's ``ratio`` spreads the layout; it never stretches text). A wrap that dot cannot lay out,
+    (Graphviz's ``ratio`` spreads the layout; it never stretches text). Of the wraps whose text is within
+    ROW_BREAK_TOLERANCE of the largest, the one with the fewest edges into another row wins (each runs across
+    the picture from the end of one row to the start of the next). A wrap that dot cannot lay out,
     or lays out with its rows out of reading order, is skipped; when that leaves only the one-row drawing,
     a RuntimeWarning names the wraps skipped and why."""
-    best, skipped, choices = None, [], wrap_choices(columns)
+    candidates, skipped, choices = [], [], wrap_choices(columns)
     for wrap in choices:
         dot = make(wrap) if wrap is None else in_reading_order(make, wrap)
         try:
@@ -131,17 +139,17 @@ def fit_aspect(make, columns: int, ratio: float, where: str = "viz.draw"):
         if misplaced:
             skipped.append(f"wrap={wrap} (rows {misplaced[0][0] + 1} and {misplaced[0][1] + 1} out of order)")
             continue
-        text_size = min(ratio / width, 1 / height)
-        if best is None or text_size > best[0] * 1.02:
-            best = (text_size, wrap, dot)
-    if best is None:
+        candidates.append((min(ratio / width, 1 / height), wrap, dot))
+    if not candidates:
         raise RuntimeError(f"{where}: Graphviz could not lay out any of the wraps tried for aspect "
                            f"({'; '.join(skipped)}); draw without aspect")
     if len(choices) > 1 and len(skipped) == len(choices) - 1:
         warnings.warn(f"{where}: aspect could not wrap the drawing into rows ({'; '.join(skipped)}), so it is one "
                       "row padded to the aspect; pass wrap= to choose the rows yourself", RuntimeWarning,
                       stacklevel=3)
-    _, wrap, dot = best
+    largest = max(size for size, _, _ in candidates)
+    legible = [c for c in candidates if c[0] >= largest * (1 - ROW_BREAK_TOLERANCE)]
+    _, wrap, dot = min(legible, key=lambda c: (getattr(c[2], "row_crossings", 0), -c[0]))
     return wrap, pad_to(dot, ratio)
 
 

@@ -57,3 +57,46 @@ def test_save_beamer_writes_one_overlay_per_frame(lecture_fn, tmp_path):
     pages = PdfReader(tmp_path / "deck.pdf").pages
     assert len(pages) == 6
     assert "1 + 0.3373 = 1.337" in pages[2].extract_text()
+
+
+def smallest_text_on_slide(tmp_path, frames) -> float:
+    """The smallest font (pt) of the graph as pdflatex placed it on the slide: the frames PDF's smallest
+    text size (its own Tf × Tm) times the scale of the ``cm`` that draws the page on the slide."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    viz.save_beamer(frames, tmp_path / "deck.tex")
+    result = compile_tex(tmp_path, "deck.tex")
+    assert result.returncode == 0, result.stdout[-2000:]
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            sizes.append(size * abs(tm[0] * tm[3] - tm[1] * tm[2]) ** 0.5)
+
+    PdfReader(tmp_path / "deck-frames.pdf").pages[2].extract_text(visitor_text=visit)
+    deck = PdfReader(tmp_path / "deck.pdf")
+    scale, placed = 1.0, None
+    for operands, operator in ContentStream(deck.pages[2].get_contents(), deck).operations:
+        if operator == b"cm":
+            scale *= float(operands[0])
+        if operator == b"Do":
+            placed = scale
+    assert placed is not None and sizes, "the slide draws no frame, or the frame has no text"
+    return min(sizes) * placed
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+@pytest.mark.skipif(PDFLATEX is None or not has_beamer(), reason="pdflatex with Beamer is not installed")
+def test_the_deck_shows_the_caption_once_and_fitted_frames_make_its_graph_text_larger(lecture_fn, tmp_path):
+    def frames(**fit):
+        return viz.steps(lecture_fn, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode="reverse", **fit)
+
+    plain = smallest_text_on_slide(tmp_path, frames())
+    from pypdf import PdfReader
+    assert "pass it back through" in frames().captions[2]
+    assert "pass it back through" not in PdfReader(tmp_path / "deck-frames.pdf").pages[2].extract_text()
+    assert PdfReader(tmp_path / "deck.pdf").pages[2].extract_text().count("pass it back through") == 1
+    fitted = smallest_text_on_slide(tmp_path, frames(aspect=viz.BEAMER_BODY, title=False, shared_layout=False))
+    print(f"smallest graph text on the slide: {plain:.2f} pt unfitted, {fitted:.2f} pt fitted to the body")
+    assert fitted >= 2 * plain and fitted >= 5.0, (plain, fitted)

@@ -73,3 +73,32 @@ def test_bad_slide_options_are_refused(lecture, kwargs, message):
     *_, f = lecture
     with pytest.raises(ValueError, match=message):
         viz.draw(f, **kwargs)
+
+
+def edge_paths(graph) -> list:
+    """(tail, head, points of its path) for every edge of the laid-out drawing."""
+    import xml.etree.ElementTree as ET
+    from conftest import SVG, _PAIR
+
+    out = []
+    for g in ET.fromstring(pipe(graph, "svg")).iter(f"{SVG}g"):
+        if g.get("class") == "edge":
+            tail, head = (end.split(":")[0] for end in g.findtext(f"{SVG}title").split("->"))
+            d = g.find(f"{SVG}path").get("d")
+            out.append((tail, head, [(float(x), float(y)) for x, y in _PAIR.findall(d)]))
+    return out
+
+
+@pytest.mark.parametrize("fit", [dict(aspect="16:9"), dict(aspect=viz.BEAMER_BODY, title=False, shared_layout=False)])
+def test_wrapped_lecture_frames_run_every_edge_straight_between_its_ends(lecture_fn, svg, fit):
+    """No edge loops round the picture: each stays inside the box spanned by the two nodes it joins,
+    an edge into the next row included; the drawing is wrapped into rows and reads left to right."""
+    frames = viz.steps(lecture_fn, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode="reverse", **fit)
+    nodes = svg(frames[2]).nodes
+    paths = edge_paths(frames[2])
+    assert len(paths) == 10 and len(set(frames[2].rows.values())) >= 2
+    for tail, head, points in paths:
+        a, b = nodes[tail], nodes[head]
+        left, right = min(a.left, b.left) - 6, max(a.right, b.right) + 6
+        top, bottom = min(a.top, b.top) - 6, max(a.bottom, b.bottom) + 6
+        assert all(left <= x <= right and top <= y <= bottom for x, y in points), (a.texts[:1], b.texts[:1])

@@ -162,6 +162,17 @@ def test_frames_of_both_modes_keep_one_layout(frames, svg):
     assert len(positions) == 12 and all(p == positions[0] for p in positions)
 
 
+@pytest.mark.parametrize("mode, rows", [("forward", ["value", "∂/∂x", "∂/∂y"]), ("reverse", ["value", "∂f/∂b"])])
+def test_a_layout_of_its_own_keeps_one_mode_still_and_drops_the_other_modes_rows(lecture_fn, svg, mode, rows):
+    frames = viz.steps(lecture_fn, mg.Scalar(3.0, name="x"), mg.Scalar(2.0, name="y"), mode=mode,
+                       shared_layout=False)
+    drawn = [svg(f) for f in frames]
+    positions = [{n.id: (round(n.x), round(n.y)) for n in d.nodes.values()} for d in drawn]
+    assert len(positions) == 6 and all(p == positions[0] for p in positions)
+    (b,) = [n for n in drawn[-1].nodes.values() if n.texts[:1] == ["b"]]
+    assert [t for t in b.texts if t in ("value", "∂/∂x", "∂/∂y", "∂f/∂b")] == rows
+
+
 def test_tensor_functions_step_too(svg):
     w = mg.tensor([1.0, -2.0, 0.5], name="w")
     fn = lambda w: ((w * w).sum() * 2).named("loss")  # noqa: E731
