@@ -205,6 +205,48 @@ def test_in_place_updates_match_cpu():
     np.testing.assert_allclose(results["cpu"][0], expected, rtol=1e-6)
 
 
+VIEW_UPDATES = {  # an in-place op through a view, written once for minigrad and torch tensors
+    "row add_": lambda w: w[1].add_(10.0),
+    "slice of a slice fill_": lambda w: w[:, 1:][0].fill_(-1.0),
+    "transpose mul_": lambda w: w.T[0].mul_(3.0),
+    "permuted setitem": lambda w: w.permute(1, 0).__setitem__((2, 0), 5.0),
+    "0-d element copy_": lambda w: w[0, 2].copy_(w[1, 1]),
+    "reshaped sub_": lambda w: w.reshape(3, 2)[2].sub_(1.0),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("update", list(VIEW_UPDATES))
+def test_in_place_updates_through_views_reach_the_base_as_in_torch(update, device):
+    """On CUDA, slices and transposes are copies: the update must still land in the base tensor."""
+    w = mg.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), device=device)
+    reference = torch.arange(6.0).reshape(2, 3)
+    VIEW_UPDATES[update](w)
+    VIEW_UPDATES[update](reference)
+    np.testing.assert_array_equal(w.numpy(), reference.numpy())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_in_place_updates_through_an_expanded_view_are_refused_before_any_change(device):
+    w = mg.tensor(np.arange(3.0, dtype=np.float32), device=device)
+    with pytest.raises(RuntimeError, match="expanded tensor"):
+        w[1:].expand(2, 2).add_(1.0)
+    with pytest.raises(RuntimeError, match="more than one element"):
+        torch.arange(3.0)[1:].expand(2, 2).add_(1.0)
+    np.testing.assert_array_equal(w.numpy(), [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_an_update_through_a_view_invalidates_what_backward_saved(device):
+    w = mg.tensor(np.arange(1.0, 5.0, dtype=np.float32), device=device, requires_grad=True)
+    x = w * 1.0
+    y = (x * x).sum()
+    with mg.no_grad():
+        x[1:].add_(1.0)
+    with pytest.raises(RuntimeError, match="modified"):
+        y.backward()
+
+
 # ---- devices --------------------------------------------------------------------------------------
 @pytest.mark.needs_cuda
 def test_mixing_devices_is_a_clear_error():
