@@ -218,6 +218,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     return reshape(out, shape)
 
 
+def linear(x, w, b):
+    """x @ wᵀ + b for x (..., in), w (out, in), b (out,) of one dtype: one GEMM, the bias in its epilogue."""
+    *batch, features = tuple(x.shape)
+    rows = reshape(x, (-1, features))
+    return reshape(gemm.gemm(rows, w, trans_b=True, bias=b), tuple(batch) + (w.shape[0],))
+
+
 def _batched(x, batch):
     """x as a 3-D (batch, rows, cols) array, or 2-D when it holds one matrix (the GEMM broadcasts that)."""
     matrix = tuple(x.shape[-2:])

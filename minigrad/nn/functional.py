@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d, Conv2dInputGrad
-from ..ops.linalg import matmul
+from ..ops.linalg import Linear, matmul
 from ..ops.nn import SoftmaxCrossEntropy
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d, take_at_argmax
@@ -321,8 +321,17 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} and weight of shape {weight.shape} do not fit; "
                          "expected input (..., in) and weight (out, in)")
+    if _fused_linear(x, weight, bias):
+        return Linear.apply(x, weight, bias)
     y = matmul(x, weight, transpose_y=True)
     return y if bias is None else y + bias
+
+
+def _fused_linear(x, weight, bias) -> bool:
+    """Whether the backend runs x @ Wᵀ + b as one kernel (CUDA: the bias in the GEMM's epilogue)."""
+    return (isinstance(bias, Tensor) and hasattr(x.backend, "linear") and x.ndim >= 2
+            and bias.shape == (weight.shape[0],) and x.dtype == weight.dtype == bias.dtype
+            and x.dtype.kind == "f" and x.device == weight.device == bias.device)
 
 
 def _same_padding(x, kernel_size, stride, dilation):

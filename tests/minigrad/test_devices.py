@@ -79,6 +79,10 @@ def cross_entropy(z, labels):
     return mg.nn.functional.cross_entropy(z, mg.tensor(labels, device=z.device))
 
 
+def linear(x, w, b):
+    return (torch.nn.functional if _is_torch(x) else F).linear(x, w, b)
+
+
 def positive(x):
     return x * x + 0.5
 
@@ -114,6 +118,7 @@ CASES = {
                            + stack([x[:, :2], y], 0).sum(0).sum() + cat(list(x.split(1, 0)), 1).sum()),
     "pad": ([(2, 3)], lambda x: pad(x, ((1, 0), (2, 1)), 0.5) * pad(x, ((0, 1), (0, 3)), 0.0)),
     "cross_entropy": ([(4, 3)], lambda z: cross_entropy(z, LABELS)),
+    "linear_with_bias": ([(2, 3, 4), (5, 4), (5,)], lambda x, w, b: linear(x, w, b).tanh() + linear(x[0], w, b)),
 }
 
 
@@ -164,6 +169,9 @@ def test_forward_mode_and_second_order_match_cpu():
         gradient, hv = mg.hvp(lambda y: (M @ y).tanh().sum() * (y * y).sum(), (U,), (U * 2,))
         assert tangent.device == hv.device == device
         results[device] = [t.numpy() for t in (out, tangent, gradient, hv)]
+        _, linear_tangent = mg.jvp(lambda m, u: F.linear(m, m, u), (M, U), (M * 2, U + 1))  # the fused op on CUDA
+        _, linear_hv = mg.hvp(lambda m: F.linear(m, m.tanh(), U).tanh().sum(), (M,), (M + 1,))
+        results[device] += [linear_tangent.numpy(), linear_hv.numpy()]
     for got, want in zip(results["cuda"], results["cpu"]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
@@ -395,3 +403,12 @@ def test_full_size_ops_match_the_cpu(case):
     np.testing.assert_allclose(gpu.numpy(), cpu.numpy(), rtol=1e-3, atol=1e-3)
     for g, c in zip(gxs, cxs):
         np.testing.assert_allclose(g.grad.numpy(), c.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.needs_cuda
+def test_the_fused_linear_op_passes_gradcheck_on_cuda():
+    rng = np.random.default_rng(0)
+    x, w, b = (mg.tensor(rng.standard_normal(s), dtype=np.float64, device="cuda", requires_grad=True)
+               for s in ((2, 2, 3), (4, 3), (4,)))
+    assert type(F.linear(x, w, b)._op).__name__ == "Linear"
+    assert mg.gradcheck(F.linear, [x, w, b])
