@@ -307,6 +307,11 @@ def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
     return softmax.softmax_cross_entropy_forward(logits, labels, label_smoothing, labels_checked=True)
 
 
+def softmax_cross_entropy_mean_forward(logits, labels, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_mean_forward(logits, labels, label_smoothing, labels_checked=True)
+
+
 def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
     from kernels.cuda import softmax
     return softmax.softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing, labels_checked=True)

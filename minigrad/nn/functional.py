@@ -6,7 +6,7 @@ import numpy as np
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d, Conv2dInputGrad
 from ..ops.linalg import Linear, matmul
-from ..ops.nn import SoftmaxCrossEntropy
+from ..ops.nn import SoftmaxCrossEntropy, SoftmaxCrossEntropyMean
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d, take_at_argmax
 from ..ops.unpool import MaxUnpool2d
@@ -198,6 +198,9 @@ def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean", *, weig
         return _reduce(-per_class.sum(axis=1).reshape(shape), reduction)
     labels = _class_labels(target, logits, ignore_index, "cross_entropy")
     if logits.ndim == 2 and weight is None and not (labels == ignore_index).any():
+        if reduction == "mean" and labels.size and hasattr(logits.backend, "softmax_cross_entropy_mean_forward"):
+            return SoftmaxCrossEntropyMean.apply(logits, labels=tensor(labels, device=logits.device).data,
+                                                 label_smoothing=eps)
         loss = SoftmaxCrossEntropy.apply(logits, labels=tensor(labels, device=logits.device).data,
                                          label_smoothing=eps)
         return _reduce(loss, reduction)

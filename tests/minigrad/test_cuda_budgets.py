@@ -94,8 +94,6 @@ def test_a_real_models_step_stays_on_the_device(probe_steps, model):
     assert row["counters_agree"], "mg.cuda.stats() and the driver-level counts differ"
 
 
-@pytest.mark.xfail(strict=False, reason="today 82-83 (LeNet-5) and 583-683 (ResNet-18, by batch) launches per "
-                   "step: the fused BN, multi-tensor optimizer and conv/GEMM work of issue 9 point 3 brings them down")
 @pytest.mark.parametrize("model, budget", [("LeNet-5", 40), ("ResNet-18", 250)])
 def test_launch_budget_of_a_training_step(probe_steps, model, budget):
     assert probe_steps[model]["launches"] <= budget, probe_steps[model]["launches_by_kernel"]

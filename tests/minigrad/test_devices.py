@@ -412,3 +412,21 @@ def test_the_fused_linear_op_passes_gradcheck_on_cuda():
                for s in ((2, 2, 3), (4, 3), (4,)))
     assert type(F.linear(x, w, b)._op).__name__ == "Linear"
     assert mg.gradcheck(F.linear, [x, w, b])
+
+
+@pytest.mark.needs_cuda
+def test_the_fused_mean_cross_entropy_has_exact_higher_orders_on_cuda():
+    """The one-op mean loss of CUDA: gradcheck in float64 (reverse and forward mode) and a Hessian-vector
+    product equal to the CPU's, whose mean is a separate op."""
+    rng = np.random.default_rng(0)
+    z, v = rng.standard_normal((2, 4, 3))
+    labels = np.array([2, 0, 1, 2])
+    zs = mg.tensor(z, dtype=np.float64, device="cuda", requires_grad=True)
+    assert type(F.cross_entropy(zs, labels)._op).__name__ == "SoftmaxCrossEntropyMean"
+    assert mg.gradcheck(lambda t: F.cross_entropy(t, labels, label_smoothing=0.1), [zs])
+    results = {}
+    for device in ("cpu", "cuda"):
+        Z, V = (mg.tensor(a, dtype=np.float64, device=device) for a in (z, v))
+        results[device] = [t.numpy() for t in mg.hvp(lambda t: F.cross_entropy(t, labels), (Z,), (V,))]
+    for got, want in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
