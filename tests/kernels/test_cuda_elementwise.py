@@ -6,7 +6,7 @@ import pytest
 from numba import cuda
 
 from kernels.cpu.elementwise import erf as cpu_erf
-from kernels.cuda import elementwise as ew
+from kernels.cuda import elementwise as ew, launch
 from minigrad.backend import cpu as cpu_backend
 
 pytestmark = pytest.mark.needs_cuda
@@ -193,7 +193,7 @@ def test_python_scalars_reach_the_device_once_per_value(rng, monkeypatch):
     copies = []
     to_device = cuda.to_device
     monkeypatch.setattr(cuda, "to_device", lambda a, *args, **kw: copies.append(a.copy()) or to_device(a, *args, **kw))
-    ew._scalar_constant.cache_clear()
+    monkeypatch.setattr(launch, "_constants", {})  # a fresh cache: no value is on the device yet
     x = cuda.to_device(_normal(rng, (2, 3), np.float32))
     copies.clear()
     for _ in range(3):
