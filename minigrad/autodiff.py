@@ -155,6 +155,9 @@ class Op:
         out = first._new(raw)
         if op.shares_memory():
             out._versions = first._shared_versions()
+            shares = getattr(op.xp, "shares_memory", None)  # a backend whose views may be copies (CUDA)
+            if shares is not None and not shares(raw, first.data):
+                out._view_of = (first, op)
         if cls.differentiable and is_grad_enabled():
             needs = [x.requires_grad for x in inputs]
             if any(needs):
@@ -191,6 +194,7 @@ class Node:
     grad = None
     name: str | None = None
     _versions: VersionCounter | None = None  # created on the first in-place change or view
+    _view_of: tuple | None = None  # (base, view op) where the backend copied a view: in-place writes go back
     _retains_grad = False
 
     # --- provided by Scalar / Tensor ---------------------------------------------------------
@@ -231,6 +235,7 @@ class Node:
         out = self._new(self.data)
         out.name = self.name
         out._versions = self._shared_versions()
+        out._view_of = self._view_of
         return out
 
     def requires_grad_(self, flag: bool = True):

@@ -459,9 +459,22 @@ class Tensor(TensorVocabulary, E.Arithmetic, Node):
             kind = "a leaf tensor that requires grad" if self.is_leaf else "a tensor that is part of a graph"
             raise RuntimeError(f"in-place update of {kind}: wrap it in `with mg.no_grad():` or use an "
                                "out-of-place op")
-        if not getattr(getattr(self.data, "flags", None), "writeable", True):
-            raise RuntimeError(f"in-place update of an expanded tensor of shape {self.shape}: several of its "
-                               "elements share one memory location; clone() it first (as in PyTorch)")
+        view = self
+        while view is not None:
+            if not getattr(getattr(view.data, "flags", None), "writeable", True) or (
+                    view._view_of is not None and not hasattr(view._view_of[1], "write_back")):
+                raise RuntimeError(f"in-place update of an expanded tensor of shape {self.shape}: several of its "
+                                   "elements share one memory location; clone() it first (as in PyTorch)")
+            view = view._view_of and view._view_of[0]
+
+    def _bump(self):
+        """Count the change; where the backend made this view a copy (CUDA), write it into its base."""
+        view = self
+        while view._view_of is not None:
+            base, op = view._view_of
+            op.write_back(base.data, view.data)
+            view = base
+        return super()._bump()
 
     def _inplace_operand(self, other, op, *numbers_):
         """``other`` as a tensor that can update self in place: its shape broadcasts to self's, and the

@@ -249,50 +249,87 @@ def _tta_views(x):
     return views
 
 
+class _RunningSums:
+    """Loss sum and correct count of the batches so far. On the CPU they are Python numbers; on another
+    device they stay there (float64 and int64 tensors), so a step copies nothing back and never waits:
+    ``read()`` (one copy back each) runs only when the progress bar shows them and at the end."""
+
+    REFRESH_STEPS = 50  # a progress-bar refresh every this many steps
+
+    def __init__(self, device):
+        self.on_host = device == "cpu"
+        self.loss = 0.0 if self.on_host else None
+        self.correct = 0 if self.on_host else None
+        self.seen = 0
+
+    def add(self, loss, logits, y):
+        n = y.shape[0]
+        if self.on_host:
+            self.loss += loss.item() * n
+            self.correct += int((logits.argmax(axis=1) == y).numpy().sum())
+        else:
+            batch_loss = loss.detach().double() * n
+            right = (logits.detach().argmax(axis=1) == y).sum()
+            self.loss = batch_loss if self.loss is None else self.loss + batch_loss
+            self.correct = right if self.correct is None else self.correct + right
+        self.seen += n
+
+    def read(self):
+        """(loss sum, correct count) as Python numbers."""
+        if self.on_host or self.loss is None:
+            return float(self.loss or 0.0), int(self.correct or 0)
+        return self.loss.item(), int(self.correct.item())
+
+
+def _show(bar, sums, what):
+    """Read the running sums (stopping on a nan or inf loss) and show them on the progress bar."""
+    total_loss, correct = sums.read()
+    _check_finite(total_loss, what)
+    if hasattr(bar, "set_postfix") and sums.seen:
+        bar.set_postfix(loss=f"{total_loss / sums.seen:.4f}", acc=f"{100 * correct / sums.seen:.2f}%")
+    return total_loss, correct
+
+
 def train_one_epoch(model, loader, opt, args, epoch, F, mg, steps_done):
     model.train()
-    total_loss, correct, seen = 0.0, 0, 0
+    sums = _RunningSums(args.device)
     bar = _progress(loader, len(loader), f"epoch {epoch}/{args.epochs} train", args.quiet)
-    for x, y in bar:
-        x, y = x.to(args.device, dtype=args.dtype), y.to(args.device)
+    for step, (x, y) in enumerate(bar, 1):
+        x = x.to(args.device, dtype=args.dtype)
         logits = model(x)
-        loss = F.cross_entropy(logits, y, label_smoothing=args.label_smoothing)
+        loss = F.cross_entropy(logits, y, label_smoothing=args.label_smoothing)  # host labels: checked, then uploaded
         opt.zero_grad()
         loss.backward()  # (data-parallel: the gradients are averaged over the ranks by the time it returns)
         if hasattr(model, "finish_gradient_sync"):
             model.finish_gradient_sync()
         opt.step()
-        n = y.shape[0]
-        total_loss += loss.item() * n
-        _check_finite(total_loss, f"training loss at epoch {epoch}, step {seen // args.batch_size + 1}")
-        correct += int((logits.argmax(axis=1) == y).numpy().sum())
-        seen += n
+        with mg.no_grad():
+            sums.add(loss, logits, y.to(args.device))
         steps_done += 1
-        if hasattr(bar, "set_postfix"):
-            bar.set_postfix(loss=f"{total_loss / seen:.4f}", acc=f"{100 * correct / seen:.2f}%")
+        if sums.on_host or step % sums.REFRESH_STEPS == 0:
+            _show(bar, sums, f"training loss at epoch {epoch}, step {step}")
         if args.stop_after_steps is not None and steps_done >= args.stop_after_steps:
             raise KeyboardInterrupt(f"stopped after {steps_done} steps (--stop-after-steps)")
-    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, seen)
+    total_loss, correct = _show(bar, sums, f"training loss at epoch {epoch}")
+    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, sums.seen)
     return total_loss / seen, correct / seen, steps_done
 
 
 def evaluate(model, loader, args, F, mg, desc="test"):
     model.eval()
-    total_loss, correct, seen = 0.0, 0, 0
+    sums = _RunningSums(args.device)
     with mg.no_grad():
         for x, y in _progress(loader, len(loader), desc, args.quiet):
-            x, y = x.to(args.device, dtype=args.dtype), y.to(args.device)
+            x = x.to(args.device, dtype=args.dtype)
             if args.tta:
                 logits = sum(model(v).softmax(axis=1) for v in _tta_views(x)).log()
                 loss = F.nll_loss(logits - logits.logsumexp(axis=1, keepdims=True), y)
             else:
                 logits = model(x)
                 loss = F.cross_entropy(logits, y)
-            n = y.shape[0]
-            total_loss += loss.item() * n
-            correct += int((logits.argmax(axis=1) == y).numpy().sum())
-            seen += n
-    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, seen)
+            sums.add(loss, logits, y.to(args.device))
+    total_loss, correct = sums.read()
+    total_loss, correct, seen = _sum_over_ranks(args, total_loss, correct, sums.seen)
     return total_loss / seen, correct / seen
 
 

@@ -119,6 +119,16 @@ def _install_driver():
     from numba.cuda.cudadrv import driver
 
     _wrap(dispatcher._Kernel, "launch", lambda self, *a, **k: record_launch(self.py_func))
+    compile_kernel = dispatcher.CUDADispatcher.compile
+
+    def compile_named(self, sig):
+        """A kernel loaded from the disk cache (cache=True) has no py_func: give it its dispatcher's."""
+        kernel = compile_kernel(self, sig)
+        if getattr(kernel, "py_func", None) is None:
+            kernel.py_func = self.py_func
+        return kernel
+    compile_named.__wrapped__ = compile_kernel
+    dispatcher.CUDADispatcher.compile = compile_named
 
     def copier(field):
         def before(dst, src, size, stream=0):

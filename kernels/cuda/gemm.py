@@ -1,8 +1,10 @@
-"""GEMM on device arrays:  C = alpha * op(A) @ op(B) + beta * C,  op(X) = X or X^T.
+"""GEMM on device arrays:  C = alpha * op(A) @ op(B) + beta * C (+ bias),  op(X) = X or X^T.
 
 Shapes: op(A) (M, K), op(B) (K, N), C (M, N), each with an optional leading batch dim; an
 operand without a batch dim (or with batch 1) is broadcast over the batch, as in np.matmul.
 3-D operands may be strided views (e.g. a channel slice y[:, c0:c1, :]); 2-D ones are contiguous.
+An optional ``bias`` is added in the kernel's epilogue, per row (``bias_rows``: bias (M,), conv2d's
+per-channel bias) or per column (bias (N,), Linear's), so a layer with a bias is one launch.
 
 ``gemm`` goes to cuBLAS (kernels.cuda.cublas, from nvmath-python) when that is importable and a GPU
 is in use, and to the numba kernel below otherwise, or whenever a tile is asked for: the kernel is
@@ -32,7 +34,7 @@ tile 128x128, 8x8 per thread: 64 FFMA, 16 LDS, 11 other = 70% FFMA, 160 register
 import numpy as np
 from numba import config, cuda, from_dtype, uint32
 
-from kernels.cuda import cublas
+from kernels.cuda import cublas, elementwise
 from kernels.cuda.launch import ceil_div, check_device_array, check_out
 from kernels.cuda.recipes import kernel_factory
 
@@ -73,7 +75,7 @@ def _gemm_kernel(dtype, bm, bn, bk, tm, tn):
     a_size, b_size = 2 * bk * a_width, 2 * bk * bn  # two buffers each (shared array sizes must be constants)
 
     @cuda.jit
-    def kernel(c, a, b, trans_a, trans_b, reduce_batch, alpha, beta):
+    def kernel(c, a, b, bias, bias_axis, trans_a, trans_b, reduce_batch, alpha, beta):
         a_tile = cuda.shared.array(a_size, element)  # [buffer, kk, row], flat
         b_tile = cuda.shared.array(b_size, element)  # [buffer, kk, column], flat
         a_next = cuda.local.array(a_loads, element)
@@ -143,6 +145,10 @@ def _gemm_kernel(dtype, bm, bn, bk, tm, tn):
                     value = alpha * acc[i, j]
                     if beta != zero:
                         value += beta * c[batch, r, col]
+                    if bias_axis == 1:
+                        value += bias[r]
+                    elif bias_axis == 2:
+                        value += bias[col]
                     c[batch, r, col] = value
 
     return kernel
@@ -156,10 +162,12 @@ def _as_batched(x, name):
     return x.reshape((1,) + tuple(x.shape)) if x.ndim == 2 else x
 
 
-def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=None, reduce_batch=False):
+def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=None, reduce_batch=False,
+         bias=None, bias_rows=False):
     """C = alpha * op(A) @ op(B) + beta * C on device arrays (see the module docstring); with
     ``reduce_batch``, C (M, N) = alpha * sum_z op(A_z) @ op(B_z) + beta * C: the batch is part of the
-    reduction (conv2d's weight gradient), in the numba kernel.
+    reduction (conv2d's weight gradient), in the numba kernel. ``bias`` (N,), or (M,) with
+    ``bias_rows``, is added to every row (column) of C in the same launch.
 
     c is written in place and returned; it is required when beta != 0 and is not read when
     beta == 0. `tile` = (BM, BN, BK, TM, TN) with TM | BM, TN | BN and at most 1024 threads runs the
@@ -189,8 +197,15 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=N
     if c.size == 0:
         return c
     c3 = _as_batched(c, "c")
+    if bias is not None:
+        check_device_array(bias, "bias", dtypes=(a.dtype,))
+        if tuple(bias.shape) != ((m,) if bias_rows else (n,)):
+            raise ValueError(f"gemm: bias must have shape ({m if bias_rows else n},) to add to every "
+                             f"{'column' if bias_rows else 'row'} of C {shape}, got {tuple(bias.shape)}")
     blas = tile is None and not reduce_batch and BLAS is not None
     if blas and BLAS.gemm(c3, a3, b3, trans_a, trans_b, alpha, beta):
+        if bias is not None:  # cuBLAS has no bias epilogue here: one more launch
+            elementwise.add(c3, bias.reshape((1, m, 1) if bias_rows else (1, 1, n)), out=c3)
         return c
     dtype = np.dtype(a.dtype)
     bm, bn, bk, tm, tn = choose_tile(m, n, dtype) if tile is None else tile
@@ -199,9 +214,21 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=N
         raise ValueError(f"gemm: {m} rows in tiles of {bm} and a batch of {batch} need a grid of "
                          f"{grid}; at most {MAX_GRID_YZ} along y and z")
     kernel = _gemm_kernel(dtype, bm, bn, bk, tm, tn)
-    kernel[grid, (bm // tm) * (bn // tn)](c3, a3, b3, bool(trans_a), bool(trans_b), bool(reduce_batch),
+    bias_axis = 0 if bias is None else 1 if bias_rows else 2
+    kernel[grid, (bm // tm) * (bn // tn)](c3, a3, b3, _no_bias(dtype) if bias is None else bias, bias_axis,
+                                          bool(trans_a), bool(trans_b), bool(reduce_batch),
                                           dtype.type(alpha), dtype.type(beta))
     return c
+
+
+_NO_BIAS = {}
+
+
+def _no_bias(dtype):
+    """A 1-element stand-in for the kernel's bias argument when there is none (one signature either way)."""
+    if dtype not in _NO_BIAS:
+        _NO_BIAS[dtype] = cuda.to_device(np.zeros(1, dtype))
+    return _NO_BIAS[dtype]
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False, out=None):

@@ -11,7 +11,9 @@ from kernels.cpu.pool import (_avg_options, _avg_pool_padding_limit, _geometry,
                               _max_pool_padding_limit, pool_output_size)  # noqa: F401
 from kernels.cuda import reduce
 from kernels.cuda.elementwise import divide
-from kernels.cuda.launch import check_device_array, grid_1d, zeros
+from kernels.cuda.launch import check_device_array, grid_1d, threads_for
+
+MAX_PLANE_BLOCKS = 8192  # max-pool backward: blocks of one plane each, looping beyond this
 
 
 @cuda.jit(cache=True)
@@ -42,16 +44,22 @@ def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax):
 
 @cuda.jit(cache=True)
 def _max_pool_backward_kernel(dy, argmax, dx):
-    """dx[p].flat[argmax[p, o]] += dy[p, o] (atomic: overlapping windows may pick one input).
+    """dx[p] = 0, then dx[p].flat[argmax[p, o]] += dy[p, o] (atomic: overlapping windows may pick one
+    input): the zeroing and the scatter in one launch.
 
-    Thread mapping: one thread per element of dy; dx starts at zero.
+    Thread mapping: one block per plane p (a grid-stride loop over planes), its threads first zero the
+    plane, then after a barrier route the plane's dy elements.
     """
-    width = dx.shape[2]
+    height, width = dx.shape[1], dx.shape[2]
     out_h, out_w = dy.shape[1], dy.shape[2]
-    for e in range(cuda.grid(1), dy.size, cuda.gridsize(1)):
-        ow, oh, p = e % out_w, (e // out_w) % out_h, e // (out_w * out_h)
-        index = argmax[p, oh, ow]
-        cuda.atomic.add(dx, (p, index // width, index % width), dy[p, oh, ow])
+    for p in range(cuda.blockIdx.x, dx.shape[0], cuda.gridDim.x):
+        for e in range(cuda.threadIdx.x, height * width, cuda.blockDim.x):
+            dx[p, e // width, e % width] = 0
+        cuda.syncthreads()
+        for e in range(cuda.threadIdx.x, out_h * out_w, cuda.blockDim.x):
+            oh, ow = e // out_w, e % out_w
+            index = argmax[p, oh, ow]
+            cuda.atomic.add(dx, (p, index // width, index % width), dy[p, oh, ow])
 
 
 @cuda.jit(device=True)
@@ -165,8 +173,11 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if tuple(dy.shape[:-2]) != x_shape[:-2]:
         raise ValueError(f"max_pool2d_backward: dy of shape {tuple(dy.shape)} does not match "
                          f"x_shape {x_shape}")
-    dx = zeros((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
-    _launch(_max_pool_backward_kernel, dy.size, dy_planes, argmax.reshape(dy_planes.shape), dx)
+    dx = cuda.device_array((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
+    if dx.size:
+        blocks = min(dx.shape[0], MAX_PLANE_BLOCKS)
+        _max_pool_backward_kernel[blocks, threads_for(x_shape[-2] * x_shape[-1])](
+            dy_planes, argmax.reshape(dy_planes.shape), dx)
     return dx.reshape(x_shape)
 
 

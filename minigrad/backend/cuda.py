@@ -218,6 +218,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     return reshape(out, shape)
 
 
+def linear(x, w, b):
+    """x @ wᵀ + b for x (..., in), w (out, in), b (out,) of one dtype: one GEMM, the bias in its epilogue."""
+    *batch, features = tuple(x.shape)
+    rows = reshape(x, (-1, features))
+    return reshape(gemm.gemm(rows, w, trans_b=True, bias=b), tuple(batch) + (w.shape[0],))
+
+
 def _batched(x, batch):
     """x as a 3-D (batch, rows, cols) array, or 2-D when it holds one matrix (the GEMM broadcasts that)."""
     matrix = tuple(x.shape[-2:])
@@ -235,6 +242,14 @@ def reshape(a, shape):
     if int(np.prod(shape, dtype=np.int64)) != a.size:
         raise ValueError(f"cannot reshape an array of size {a.size} into shape {shape}")
     return a if shape == tuple(a.shape) else a.reshape(shape)
+
+
+def shares_memory(a, b):
+    """Whether two device arrays overlap: reshape's views do; getitem, transpose and expand copy."""
+    if SIMULATED:
+        return np.may_share_memory(a._ary, b._ary)
+    start_a, start_b = a.__cuda_array_interface__["data"][0], b.__cuda_array_interface__["data"][0]
+    return start_a < start_b + b.alloc_size and start_b < start_a + a.alloc_size
 
 
 def transpose(a, axes=None):
@@ -290,6 +305,11 @@ def assign(a, b, index=Ellipsis):
 def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
     from kernels.cuda import softmax
     return softmax.softmax_cross_entropy_forward(logits, labels, label_smoothing, labels_checked=True)
+
+
+def softmax_cross_entropy_mean_forward(logits, labels, label_smoothing=0.0):
+    from kernels.cuda import softmax
+    return softmax.softmax_cross_entropy_mean_forward(logits, labels, label_smoothing, labels_checked=True)
 
 
 def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):

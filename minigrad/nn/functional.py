@@ -5,8 +5,8 @@ import numpy as np
 
 from ..autodiff import no_grad
 from ..ops.conv import Conv2d, Conv2dInputGrad
-from ..ops.linalg import matmul
-from ..ops.nn import SoftmaxCrossEntropy
+from ..ops.linalg import Linear, matmul
+from ..ops.nn import SoftmaxCrossEntropy, SoftmaxCrossEntropyMean
 from ..ops.norm import BatchNorm, per_channel
 from ..ops.pool import AvgPool2d, GlobalAvgPool2d, MaxPool2d, take_at_argmax
 from ..ops.unpool import MaxUnpool2d
@@ -198,6 +198,9 @@ def cross_entropy(logits, target, label_smoothing=0.0, reduction="mean", *, weig
         return _reduce(-per_class.sum(axis=1).reshape(shape), reduction)
     labels = _class_labels(target, logits, ignore_index, "cross_entropy")
     if logits.ndim == 2 and weight is None and not (labels == ignore_index).any():
+        if reduction == "mean" and labels.size and hasattr(logits.backend, "softmax_cross_entropy_mean_forward"):
+            return SoftmaxCrossEntropyMean.apply(logits, labels=tensor(labels, device=logits.device).data,
+                                                 label_smoothing=eps)
         loss = SoftmaxCrossEntropy.apply(logits, labels=tensor(labels, device=logits.device).data,
                                          label_smoothing=eps)
         return _reduce(loss, reduction)
@@ -321,8 +324,17 @@ def linear(x, weight, bias=None):
     if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"linear: input of shape {x.shape} and weight of shape {weight.shape} do not fit; "
                          "expected input (..., in) and weight (out, in)")
+    if _fused_linear(x, weight, bias):
+        return Linear.apply(x, weight, bias)
     y = matmul(x, weight, transpose_y=True)
     return y if bias is None else y + bias
+
+
+def _fused_linear(x, weight, bias) -> bool:
+    """Whether the backend runs x @ Wᵀ + b as one kernel (CUDA: the bias in the GEMM's epilogue)."""
+    return (isinstance(bias, Tensor) and hasattr(x.backend, "linear") and x.ndim >= 2
+            and bias.shape == (weight.shape[0],) and x.dtype == weight.dtype == bias.dtype
+            and x.dtype.kind == "f" and x.device == weight.device == bias.device)
 
 
 def _same_padding(x, kernel_size, stride, dilation):

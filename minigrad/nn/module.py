@@ -57,6 +57,7 @@ class Module:
 
     _next_hook_id = 0
     conv_bn_pairs: tuple = ()  # (conv, bn) child names where forward applies bn right after conv: fusable
+    host_buffers: tuple = ()  # buffer names that stay on the host whatever the device (counters Python reads)
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -240,7 +241,10 @@ class Module:
         """
         if device is not None:
             backends.get(device)
+        on_host = {id(b) for m in self.modules() for name, b in m._buffers.items() if name in m.host_buffers}
         for t in (*self.parameters(), *self.buffers()):
+            if id(t) in on_host:
+                continue
             _move_(t, device, dtype)
             if t.grad is not None:
                 _move_(t.grad, device, dtype)

@@ -39,6 +39,29 @@ class Matmul(Op):
         return matmul(dx, y, tx, ty) + matmul(x, dy, tx, ty)
 
 
+class Linear(Op):
+    """z = x @ Wᵀ + b as one op (one GEMM launch, the bias added in its epilogue): x (..., in), W (out, in),
+    b (out,);  with G = g and X = x as (rows, ·) matrices:
+    reverse: dx = g @ W, dW = Gᵀ X, db = Σ_rows G;   forward: dz = dx @ Wᵀ + x @ dWᵀ + db
+    Used on backends with a fused ``linear`` (CUDA); elsewhere Linear is Matmul then Add."""
+    symbol = "{0} @ {1}ᵀ + {2}"
+
+    def forward(self, x, w, b):
+        return self.xp.linear(x, w, b)
+
+    def vjp(self, g):
+        x, w, _ = self.inputs
+        rows = g.reshape(-1, g.shape[-1])
+        gx = g.matmul(w) if self.needs_grad[0] else None
+        gw = matmul(rows, x.reshape(-1, x.shape[-1]), transpose_x=True) if self.needs_grad[1] else None
+        gb = rows.sum(axis=0) if self.needs_grad[2] else None
+        return gx, gw, gb
+
+    def jvp(self, dx, dw, db):
+        x, w, _ = self.inputs
+        return matmul(dx, w, transpose_y=True) + matmul(x, dw, transpose_y=True) + db
+
+
 def matmul(x, y, transpose_x=False, transpose_y=False):
     """op(x) @ op(y) as one recorded op, op(t) = t with its last two axes swapped where asked."""
     for t, flag, name in ((x, transpose_x, "x"), (y, transpose_y, "y")):

@@ -32,3 +32,23 @@ class SoftmaxCrossEntropy(Op):
 
     def jvp(self, dz):
         return (self._residual() * dz).sum(axis=1)
+
+
+class SoftmaxCrossEntropyMean(SoftmaxCrossEntropy):
+    """loss = (1/N) Σ_i loss_i of SoftmaxCrossEntropy as one op (on CUDA one launch each way)
+    reverse: dz_i = (softmax(z_i) - q_i) · g / N;   forward: dloss = (1/N) Σ_ik (softmax(z_i) - q_i)_k dz_ik
+    Used on backends with ``softmax_cross_entropy_mean_forward``; elsewhere the mean is its own op."""
+    symbol = "mean cross_entropy({0})"
+
+    def forward(self, z):
+        loss, self.probs = self.xp.softmax_cross_entropy_mean_forward(z, self.labels, self.label_smoothing)
+        return loss
+
+    def vjp(self, g):
+        if not is_grad_enabled():  # a 0-d g: the kernel hands each row g / N
+            return g._new(self.xp.softmax_cross_entropy_backward(self.probs, self.labels, g.data,
+                                                                 self.label_smoothing))
+        return self._residual() * (g / self.inputs[0].shape[0])
+
+    def jvp(self, dz):
+        return (self._residual() * dz).sum() / self.inputs[0].shape[0]

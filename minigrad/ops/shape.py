@@ -28,13 +28,20 @@ class Permute(Op):
         return self.xp.transpose(x, self.axes)
 
     def vjp(self, g):
-        inverse = [0] * len(self.axes)
-        for i, a in enumerate(self.axes):
-            inverse[a] = i
-        return g.permute(*inverse)
+        return g.permute(*self._inverse())
 
     def jvp(self, dx):
         return dx.permute(*self.axes)
+
+    def write_back(self, x, z):
+        """x = z permuted back (where the backend's permuted view is a copy)."""
+        self.xp.assign(x, self.xp.transpose(z, self._inverse()))
+
+    def _inverse(self):
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a] = i
+        return inverse
 
 
 class Expand(Op):
@@ -69,10 +76,17 @@ class Getitem(Op):
         return is_basic_index(self.index)
 
     def forward(self, x):
+        return self.xp.getitem(x, self._view_index())
+
+    def write_back(self, x, z):
+        """x[index] = z (where the backend's basic-index view is a copy)."""
+        self.xp.assign(x, z, self._view_index())
+
+    def _view_index(self):
         index = self.index
         if self.shares_memory() and not any(i is Ellipsis for i in (index if isinstance(index, tuple) else (index,))):
             index = (index if isinstance(index, tuple) else (index,)) + (Ellipsis,)  # x[0, ...] is a 0-d view
-        return self.xp.getitem(x, index)
+        return index
 
     def vjp(self, g):
         return IndexAdd.apply(g, index=self.index, shape=self.inputs[0].shape)

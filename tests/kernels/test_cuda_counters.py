@@ -30,7 +30,7 @@ def test_launches_are_counted_by_kernel(counted, rng):
     np.testing.assert_allclose(out.copy_to_host(), 2 * a.copy_to_host())
     assert stats["launches"] == 3
     assert stats["launches_by_kernel"] == {"elementwise._contiguous_binary_kernel": 1,
-                                           "elementwise._contiguous_unary_kernel": 2}
+                                           "elementwise._contiguous_unary_kernel": 2}  # same shapes: no broadcast
 
 
 def test_copies_and_syncs_are_counted_with_their_bytes(counted, rng):
@@ -152,3 +152,30 @@ def test_a_staging_buffer_is_reused_only_once_its_upload_is_done(monkeypatch):
     first.busy = True
     assert staging._free_buffer(1024) not in (first, second)   # both busy and the cache full: a spare one
     assert staging._cached == [2048] and len(staging._buffers[1024]) == 2
+
+
+def test_kernels_loaded_from_the_disk_cache_are_counted_by_name(tmp_path):
+    """numba rebuilds a cached kernel without its Python function: the second process (cache warm)
+    must count the launch under the same name as the first (numba-cuda's real host path, the
+    launches recorded by benchmarks/cuda_host_probe.py, in fresh processes without the simulator)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    pytest.importorskip("cuda.bindings", reason="numba-cuda's NVIDIA bindings are not installed")
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys, json; sys.path.insert(0, 'benchmarks'); import cuda_host_probe as probe; probe.install(); "
+            "import numpy as np; from numba import cuda; from kernels.cuda import counters, optim; "
+            "p, g, b = (cuda.to_device(np.ones(4, np.float32)) for _ in range(3)); counters.reset(); "
+            "optim.sgd_update(p, g, b, 0.1, 0.9, 0.0, 0.0, False, True); "
+            "print(json.dumps(counters.stats()['launches_by_kernel']))")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env.update(PYTHONPATH=str(root), NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                           timeout=300) for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    cold, warm = (json.loads(run.stdout.splitlines()[-1]) for run in runs)
+    assert cold == warm and sum(cold.values()) == 1, (cold, warm)
+    assert any(tmp_path.rglob("*.nbi")), "the first process wrote no cache"

@@ -193,7 +193,7 @@ def test_python_scalars_reach_the_device_once_per_value(rng, monkeypatch):
     copies = []
     to_device = cuda.to_device
     monkeypatch.setattr(cuda, "to_device", lambda a, *args, **kw: copies.append(a.copy()) or to_device(a, *args, **kw))
-    monkeypatch.setattr(launch, "_constants", {})
+    monkeypatch.setattr(launch, "_constants", {})  # a fresh cache: no value is on the device yet
     x = cuda.to_device(_normal(rng, (2, 3), np.float32))
     copies.clear()
     for _ in range(3):

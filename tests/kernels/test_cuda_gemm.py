@@ -123,3 +123,20 @@ def test_default_path_matches_the_numba_twin_on_gpu(m, k, n, batch_a, batch_b, r
     """tile=None: cuBLAS where nvmath-python is installed (else the shape-chosen numba tile)."""
     got, want = _run(rng, m, k, n, batch_a, batch_b, False, True, 1.0, 0.5, None)
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("bias_rows", [False, True], ids=["per-column", "per-row"])
+@pytest.mark.parametrize("m, k, n, batch_a, batch_b", SHAPES[:3], ids=str)
+def test_the_bias_is_added_in_the_epilogue(m, k, n, batch_a, batch_b, bias_rows, rng):
+    """C = op(A) @ op(B) + beta C + bias, the bias broadcast along rows (Linear) or columns (conv2d)."""
+    a, _ = _operand(rng, batch_a, m, k, False, np.float32)
+    b, _ = _operand(rng, batch_b, k, n, True, np.float32)
+    bias = rng.standard_normal(m if bias_rows else n).astype(np.float32)
+    want = np.matmul(a.astype(np.float64), np.swapaxes(b, -1, -2))
+    c = rng.standard_normal(want.shape).astype(np.float32)
+    want = want + 0.5 * c + (bias[:, None] if bias_rows else bias)
+    got = gemm(cuda.to_device(a), cuda.to_device(b), cuda.to_device(c), trans_b=True, beta=0.5, tile=SMALL_TILE,
+               bias=cuda.to_device(bias), bias_rows=bias_rows).copy_to_host()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"bias must have shape"):
+        gemm(cuda.to_device(a), cuda.to_device(b), trans_b=True, bias=cuda.to_device(bias[:-1]), bias_rows=bias_rows)

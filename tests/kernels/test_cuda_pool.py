@@ -89,3 +89,25 @@ def test_max_pool_full_size_on_gpu(args, rng):
 @pytest.mark.parametrize("args", AVG_POOLS, ids=str)
 def test_avg_pool_full_size_on_gpu(args, rng):
     _run_avg(rng.standard_normal((64, 64, 32, 32)).astype(np.float32), args, rng)
+
+
+@pytest.mark.parametrize("plane_blocks", [2, 8192], ids=["blocks-loop-over-planes", "a-block-per-plane"])
+def test_max_pool_backward_zeroes_recycled_memory_in_its_one_launch(plane_blocks, monkeypatch, rng):
+    """dx comes from the caching pool (the last dx's block, holding old values): the kernel zeroes each
+    plane before routing dy into it, also where one block loops over several planes."""
+    import gc
+    from kernels.cuda import counters
+    monkeypatch.setattr(gpu, "MAX_PLANE_BLOCKS", plane_blocks)
+    x = rng.standard_normal((2, 3, 5, 5)).astype(np.float32)
+    args = MAX_POOLS[1]
+    _, argmax = gpu.max_pool2d_forward(cuda.to_device(x), *args)
+    _, want_argmax = cpu.max_pool2d_forward(x, *args)
+    for _ in range(2):
+        dy = rng.standard_normal(want_argmax.shape).astype(np.float32)
+        gc.collect()
+        counters.reset()
+        dx = gpu.max_pool2d_backward(cuda.to_device(dy), argmax, x.shape)
+        assert counters.stats()["launches"] == 1
+        np.testing.assert_allclose(dx.copy_to_host(), cpu.max_pool2d_backward(dy, want_argmax, x.shape),
+                                   rtol=1e-6, atol=1e-6)
+        del dx

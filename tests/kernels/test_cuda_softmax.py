@@ -59,3 +59,23 @@ def test_errors_name_the_problem():
 @pytest.mark.parametrize("n, classes", [(65536, 10), (4096, 1000)], ids=str)
 def test_softmax_cross_entropy_full_size_on_gpu(n, classes, rng):
     _compare(rng, n, classes, 0.1, rtol=1e-5)
+
+
+@pytest.mark.parametrize("n, classes, smoothing", [(5, 10, 0.0), (70, 3, 0.1), (1, 4, 0.3)], ids=str)
+def test_the_mean_loss_in_one_launch_matches_the_cpu_twin(n, classes, smoothing, rng):
+    """mean forward (one block; 70 rows: more rows than a warp) = mean of the twin's losses; the 0-d
+    gradient of the mean reaches each row as g / N, as the twin's backward with dlosses = g / N."""
+    from kernels.cuda import counters
+    logits = (rng.standard_normal((n, classes)) * 5).astype(np.float32)
+    labels = rng.integers(0, classes, n)
+    want_losses, want_probs = cpu.softmax_cross_entropy_forward(logits, labels, smoothing)
+    counters.reset()
+    mean, probs = gpu.softmax_cross_entropy_mean_forward(cuda.to_device(logits), cuda.to_device(labels),
+                                                         smoothing, labels_checked=True)
+    assert counters.stats()["launches"] == 1 and mean.shape == ()
+    np.testing.assert_allclose(mean.copy_to_host(), want_losses.astype(np.float64).mean(), rtol=1e-6)
+    np.testing.assert_allclose(probs.copy_to_host(), want_probs, rtol=1e-6, atol=1e-6)
+    g = np.float32(1.7)
+    dlogits = gpu.softmax_cross_entropy_backward(probs, labels, cuda.to_device(np.array(g)), smoothing)
+    want = cpu.softmax_cross_entropy_backward(want_probs, labels, np.full(n, g / n, np.float32), smoothing)
+    np.testing.assert_allclose(dlogits.copy_to_host(), want, rtol=1e-5, atol=1e-7)

@@ -79,6 +79,10 @@ def cross_entropy(z, labels):
     return mg.nn.functional.cross_entropy(z, mg.tensor(labels, device=z.device))
 
 
+def linear(x, w, b):
+    return (torch.nn.functional if _is_torch(x) else F).linear(x, w, b)
+
+
 def positive(x):
     return x * x + 0.5
 
@@ -114,6 +118,7 @@ CASES = {
                            + stack([x[:, :2], y], 0).sum(0).sum() + cat(list(x.split(1, 0)), 1).sum()),
     "pad": ([(2, 3)], lambda x: pad(x, ((1, 0), (2, 1)), 0.5) * pad(x, ((0, 1), (0, 3)), 0.0)),
     "cross_entropy": ([(4, 3)], lambda z: cross_entropy(z, LABELS)),
+    "linear_with_bias": ([(2, 3, 4), (5, 4), (5,)], lambda x, w, b: linear(x, w, b).tanh() + linear(x[0], w, b)),
 }
 
 
@@ -164,6 +169,9 @@ def test_forward_mode_and_second_order_match_cpu():
         gradient, hv = mg.hvp(lambda y: (M @ y).tanh().sum() * (y * y).sum(), (U,), (U * 2,))
         assert tangent.device == hv.device == device
         results[device] = [t.numpy() for t in (out, tangent, gradient, hv)]
+        _, linear_tangent = mg.jvp(lambda m, u: F.linear(m, m, u), (M, U), (M * 2, U + 1))  # the fused op on CUDA
+        _, linear_hv = mg.hvp(lambda m: F.linear(m, m.tanh(), U).tanh().sum(), (M,), (M + 1,))
+        results[device] += [linear_tangent.numpy(), linear_hv.numpy()]
     for got, want in zip(results["cuda"], results["cpu"]):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 
@@ -203,6 +211,48 @@ def test_in_place_updates_match_cpu():
     expected = (expected - 1) / 4
     expected[0, 1:], expected[1], expected[[0, 1], [0, 0]] = [7, 8], -1, 3
     np.testing.assert_allclose(results["cpu"][0], expected, rtol=1e-6)
+
+
+VIEW_UPDATES = {  # an in-place op through a view, written once for minigrad and torch tensors
+    "row add_": lambda w: w[1].add_(10.0),
+    "slice of a slice fill_": lambda w: w[:, 1:][0].fill_(-1.0),
+    "transpose mul_": lambda w: w.T[0].mul_(3.0),
+    "permuted setitem": lambda w: w.permute(1, 0).__setitem__((2, 0), 5.0),
+    "0-d element copy_": lambda w: w[0, 2].copy_(w[1, 1]),
+    "reshaped sub_": lambda w: w.reshape(3, 2)[2].sub_(1.0),
+}
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("update", list(VIEW_UPDATES))
+def test_in_place_updates_through_views_reach_the_base_as_in_torch(update, device):
+    """On CUDA, slices and transposes are copies: the update must still land in the base tensor."""
+    w = mg.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3), device=device)
+    reference = torch.arange(6.0).reshape(2, 3)
+    VIEW_UPDATES[update](w)
+    VIEW_UPDATES[update](reference)
+    np.testing.assert_array_equal(w.numpy(), reference.numpy())
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_in_place_updates_through_an_expanded_view_are_refused_before_any_change(device):
+    w = mg.tensor(np.arange(3.0, dtype=np.float32), device=device)
+    with pytest.raises(RuntimeError, match="expanded tensor"):
+        w[1:].expand(2, 2).add_(1.0)
+    with pytest.raises(RuntimeError, match="more than one element"):
+        torch.arange(3.0)[1:].expand(2, 2).add_(1.0)
+    np.testing.assert_array_equal(w.numpy(), [0.0, 1.0, 2.0])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_an_update_through_a_view_invalidates_what_backward_saved(device):
+    w = mg.tensor(np.arange(1.0, 5.0, dtype=np.float32), device=device, requires_grad=True)
+    x = w * 1.0
+    y = (x * x).sum()
+    with mg.no_grad():
+        x[1:].add_(1.0)
+    with pytest.raises(RuntimeError, match="modified"):
+        y.backward()
 
 
 # ---- devices --------------------------------------------------------------------------------------
@@ -353,3 +403,30 @@ def test_full_size_ops_match_the_cpu(case):
     np.testing.assert_allclose(gpu.numpy(), cpu.numpy(), rtol=1e-3, atol=1e-3)
     for g, c in zip(gxs, cxs):
         np.testing.assert_allclose(g.grad.numpy(), c.grad.numpy(), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.needs_cuda
+def test_the_fused_linear_op_passes_gradcheck_on_cuda():
+    rng = np.random.default_rng(0)
+    x, w, b = (mg.tensor(rng.standard_normal(s), dtype=np.float64, device="cuda", requires_grad=True)
+               for s in ((2, 2, 3), (4, 3), (4,)))
+    assert type(F.linear(x, w, b)._op).__name__ == "Linear"
+    assert mg.gradcheck(F.linear, [x, w, b])
+
+
+@pytest.mark.needs_cuda
+def test_the_fused_mean_cross_entropy_has_exact_higher_orders_on_cuda():
+    """The one-op mean loss of CUDA: gradcheck in float64 (reverse and forward mode) and a Hessian-vector
+    product equal to the CPU's, whose mean is a separate op."""
+    rng = np.random.default_rng(0)
+    z, v = rng.standard_normal((2, 4, 3))
+    labels = np.array([2, 0, 1, 2])
+    zs = mg.tensor(z, dtype=np.float64, device="cuda", requires_grad=True)
+    assert type(F.cross_entropy(zs, labels)._op).__name__ == "SoftmaxCrossEntropyMean"
+    assert mg.gradcheck(lambda t: F.cross_entropy(t, labels, label_smoothing=0.1), [zs])
+    results = {}
+    for device in ("cpu", "cuda"):
+        Z, V = (mg.tensor(a, dtype=np.float64, device=device) for a in (z, v))
+        results[device] = [t.numpy() for t in mg.hvp(lambda t: F.cross_entropy(t, labels), (Z,), (V,))]
+    for got, want in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=1e-10)

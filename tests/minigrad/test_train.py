@@ -11,6 +11,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import minigrad as mg
@@ -275,3 +276,32 @@ def test_readme_training_recipes_run_as_written(tmp_path, monkeypatch, capsys):
     assert rows[-1]["test_acc"] > 0.5  # 512 images of the bundled sample, 3 epochs
     for argv in (c[3:] for c in commands if c[3:] not in sample):  # real data: the flags and values parse
         parse_args(argv)
+
+
+@pytest.mark.needs_cuda
+def test_a_cuda_epoch_reads_its_loss_and_accuracy_back_once_and_matches_the_cpu():
+    """The running loss and correct count stay on the device: a whole epoch copies back 2 numbers (at its
+    end), never synchronises, and its loss and accuracy equal the same epoch on the CPU."""
+    pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
+    import argparse
+    from minigrad.nn import functional as F
+    from minigrad.optim import SGD
+    from minigrad.train import train_one_epoch
+    rng = np.random.default_rng(0)
+    batches = [(mg.tensor(rng.standard_normal((4, 1, 6, 6)).astype(np.float32)), mg.tensor(rng.integers(0, 3, 4)))
+               for _ in range(3)]
+    results = {}
+    for device in ("cpu", "cuda"):
+        mg.manual_seed(0)
+        model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.MaxPool2d(2), mg.nn.Flatten(),
+                                 mg.nn.Linear(8, 3)).to(device)
+        args = argparse.Namespace(device=device, dtype=None, epochs=1, batch_size=4, quiet=True, label_smoothing=0.0,
+                                  stop_after_steps=None, distributed=False)
+        mg.cuda.reset_stats()
+        loss, accuracy, steps = train_one_epoch(model, batches, SGD(model.parameters(), lr=0.1), args, 1, F, mg, 0)
+        results[device] = (loss, accuracy, steps, mg.cuda.stats())
+    stats = results["cuda"][3]
+    assert stats["d2h_copies"] <= 2 and stats["synchronizations"] == 0, stats
+    assert results["cuda"][2] == results["cpu"][2] == 3
+    assert results["cuda"][0] == pytest.approx(results["cpu"][0], rel=1e-4)
+    assert results["cuda"][1] == results["cpu"][1]

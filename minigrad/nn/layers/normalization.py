@@ -22,9 +22,13 @@ def _affine_parameters(layer, n: int, weight: bool, bias: bool, device, dtype):
 
 class _BatchNorm(Module):
     """Batch statistics in training (and running averages updated: r ← (1-m)·r + m·batch, the variance
-    unbiased), running averages in evaluation. ``momentum=None`` averages all batches equally."""
+    unbiased), running averages in evaluation. ``momentum=None`` averages all batches equally.
+
+    ``num_batches_tracked`` is an int64 0-d tensor on the host whatever the layer's device (as PyTorch's
+    in ``state_dict``, but counting it costs a CUDA step no launch and ``momentum=None`` no copy back)."""
 
     expected_ndims = ()
+    host_buffers = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device="cpu", dtype=None, *, bias: bool = True):
@@ -35,7 +39,7 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64, device=device))
+            self.register_buffer("num_batches_tracked", tensor(0, dtype=np.int64))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
