@@ -1,24 +1,12 @@
 """The seed examples reproduce the lecture notes' numbers (each example is loaded from examples/ and run)."""
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
 import minigrad as mg
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_cross_correlation_19_25_37_43(capsys):
-    example = load("cross_correlation")
+def test_cross_correlation_19_25_37_43(capsys, load_example):
+    example = load_example("cross_correlation")
     y, y_layer, dx, dk = example.cross_correlation()
     assert y == y_layer == [[19, 25], [37, 43]]
     # L = ΣY: each pixel collects the kernel weights of the windows that see it; each weight the pixels it sees
@@ -29,8 +17,8 @@ def test_cross_correlation_19_25_37_43(capsys):
     assert "19    25" in out and "37    43" in out
 
 
-def test_conv_shapes_760_parameters_768000_multiply_adds(capsys):
-    example = load("conv_shapes")
+def test_conv_shapes_760_parameters_768000_multiply_adds(capsys, load_example):
+    example = load_example("conv_shapes")
     assert example.conv_example() == ((10, 32, 32), 760, 768_000)
     assert example.small_examples() == {(7, 3, 0, 1): 5, (7, 3, 1, 1): 7, (7, 3, 0, 2): 3}
     example.main()
@@ -38,8 +26,8 @@ def test_conv_shapes_760_parameters_768000_multiply_adds(capsys):
     assert "10 × 32 × 32" in out and "= 760" in out and "768,000" in out
 
 
-def test_lenet5_table_of_the_lecture(capsys):
-    example = load("lenet5_table")
+def test_lenet5_table_of_the_lecture(capsys, load_example):
+    example = load_example("lenet5_table")
     rows, summary = example.lenet5_table()
     assert rows == [
         ("Input", "1 × 28 × 28", ""),
@@ -59,8 +47,8 @@ def test_lenet5_table_of_the_lecture(capsys):
     assert "Total params: 61,706" in capsys.readouterr().out  # the classic tanh LeNet-5 printed after it
 
 
-def test_nin_pooling_32_to_16(capsys):
-    example = load("nin_pooling")
+def test_nin_pooling_32_to_16(capsys, load_example):
+    example = load_example("nin_pooling")
     assert example.pooled_sizes(32) == (15, 16)
     floor, ceil = example.small_example()
     assert floor == [[14, 16], [26, 28]]
@@ -70,8 +58,8 @@ def test_nin_pooling_32_to_16(capsys):
     assert "ceil_mode=True → 16×16" in capsys.readouterr().out
 
 
-def test_batchnorm_modes(capsys):
-    example = load("batchnorm_modes")
+def test_batchnorm_modes(capsys, load_example):
+    example = load_example("batchnorm_modes")
     mg.manual_seed(0)
     running = 0.0
     for step, batch_mean, running_mean, expected in example.running_averages():

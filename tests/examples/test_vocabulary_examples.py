@@ -1,22 +1,10 @@
 """The seed 002 examples of issue 13: the parameter split of AlexNet and VGG-19, and ResNet-18 inside ResNet-34."""
-import importlib.util
-import pathlib
-
 import numpy as np
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
 
-
-def load(name):
-    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_alexnet_parameter_split_is_the_seeds(capsys):
-    example = load("parameter_split")
+def test_alexnet_parameter_split_is_the_seeds(capsys, load_example):
+    example = load_example("parameter_split")
     from minigrad import models
     assert example.parameter_split(models.AlexNet("imagenet").eval()) == (2_469_696, 58_631_144, 61_100_840)
     example.main(["--skip-vgg"])
@@ -26,8 +14,8 @@ def test_alexnet_parameter_split_is_the_seeds(capsys):
 
 
 @pytest.mark.slow
-def test_vgg19_parameter_split_is_the_seeds(capsys):
-    load("parameter_split").main([])
+def test_vgg19_parameter_split_is_the_seeds(capsys, load_example):
+    load_example("parameter_split").main([])
     out = capsys.readouterr().out
     assert "Conv layer params: 20,024,384 (14%)" in out and "Linear layer params: 123,642,856 (86%)" in out
     assert "Total params: 143,667,240" in out
@@ -37,8 +25,8 @@ def _blocks(model):
     return {n for n, _ in model.named_modules() if n.count(".") == 1 and n.startswith("layer")}
 
 
-def test_a_trained_resnet18_embedded_in_a_resnet34_gives_the_same_outputs():
-    example = load("resnet18_into_34")
+def test_a_trained_resnet18_embedded_in_a_resnet34_gives_the_same_outputs(load_example):
+    example = load_example("resnet18_into_34")
     difference, logits, resnet18, resnet34 = example.compare(steps=1, size=8)
     assert difference == 0.0
     assert np.isfinite(logits).all() and np.ptp(logits) > 0  # a real network, not a constant one
@@ -47,6 +35,6 @@ def test_a_trained_resnet18_embedded_in_a_resnet34_gives_the_same_outputs():
 
 
 @pytest.mark.slow
-def test_resnet18_into_34_script_prints_a_zero_difference(capsys):
-    load("resnet18_into_34").main(["--steps", "2", "--size", "8"])
+def test_resnet18_into_34_script_prints_a_zero_difference(capsys, load_example):
+    load_example("resnet18_into_34").main(["--steps", "2", "--size", "8"])
     assert "max |ResNet-18(x) - ResNet-34(x)| = 0.0" in capsys.readouterr().out
