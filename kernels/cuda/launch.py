@@ -9,7 +9,7 @@ import functools
 import numpy as np
 from numba import cuda
 
-from kernels.cuda import allocator, array_types, counters  # noqa: F401  (array_types installs on import)
+from kernels.cuda import allocator, array_types, counters, views  # noqa: F401  (array_types, views install on import)
 
 counters.install()
 allocator.install()
