@@ -112,3 +112,26 @@ def install():
 
 
 install()
+
+
+def part(array, *key):
+    """``array[key]`` for a key of ints and slices, or ``array`` itself when the key selects all of it
+    (a leading int over an axis of length 1 drops that axis by a reshape): a whole-array view costs a
+    new memory view and array on every launch, for nothing (conv2d with one group and one batch chunk).
+    """
+    picked_all, shape = True, []
+    for axis, index in enumerate(key):
+        if isinstance(index, slice):
+            if index.indices(array.shape[axis]) != (0, array.shape[axis], 1):
+                picked_all = False
+                break
+            shape.append(array.shape[axis])
+        elif type(index) is int and array.shape[axis] == 1 and index in (0, -1) and not shape:
+            continue
+        else:
+            picked_all = False
+            break
+    if not picked_all:
+        return array[key if len(key) != 1 else key[0]]
+    shape += array.shape[len(key):]
+    return array if len(shape) == array.ndim else array.reshape(tuple(shape))

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.needs_cuda
@@ -69,3 +70,20 @@ def test_reshape_builds_what_numba_cuda_builds():
     result = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout.split()[-1]) == 4 * 22
+
+
+@pytest.mark.parametrize("shape, key", [
+    ((4, 3, 5), (slice(0, 4),)), ((4, 3, 5), (slice(0, 4), slice(0, 3))), ((4, 3, 5), (slice(None), slice(0, 3))),
+    ((1, 3, 5), (0,)), ((1, 3, 5), (-1,)), ((1, 3, 5), (0, slice(0, 3))),
+    ((4, 3, 5), (slice(1, 3),)), ((4, 3, 5), (slice(0, 4), slice(1, 3))), ((4, 3, 5), (2,)), ((4, 3, 5), (0,)),
+    ((1, 3, 5), (slice(0, 1), 0)), ((4, 3, 5), (slice(0, 4, 2),)), ((3,), (slice(0, 3),)), ((3,), (slice(0, 2),)),
+])
+def test_part_is_indexing(shape, key):
+    from numba import cuda
+
+    from kernels.cuda.views import part
+    host = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    picked = part(cuda.to_device(host), *key)
+    expected = host[key if len(key) != 1 else key[0]]
+    assert picked.shape == expected.shape
+    np.testing.assert_array_equal(picked.copy_to_host(), expected)
