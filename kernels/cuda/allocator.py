@@ -16,6 +16,7 @@ On a GPU this is numba's External Memory Management plugin (`PoolMemoryManager`,
 hands out host buffers to `cuda.device_array` / `cuda.to_device`, so both count the same.
 `empty_cache()` gives the cached blocks back to the driver.
 """
+import math
 import collections
 import ctypes
 import gc
@@ -85,7 +86,7 @@ def simulated_device_array(shape, dtype=np.float64, strides=None, order="C", str
     all its views are gone."""
     dtype = np.dtype(dtype)
     shape = (int(shape),) if np.ndim(shape) == 0 else tuple(int(s) for s in shape)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = int(math.prod(shape)) * dtype.itemsize
     block, size = SIMULATED_POOL.acquire(nbytes)
     view = (ctypes.c_uint8 * max(nbytes, 1)).from_buffer(block)
     weakref.finalize(view, SIMULATED_POOL.release, block, size)

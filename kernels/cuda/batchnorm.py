@@ -200,7 +200,7 @@ def _as_ncl(x, name):
     check_device_array(x, name, dtypes=(np.float32, np.float64))
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{name} must be 2-d, 3-d or 4-d, got shape {tuple(x.shape)}")
-    return x.reshape((x.shape[0], x.shape[1], int(np.prod(x.shape[2:], dtype=np.int64))))
+    return x.reshape((x.shape[0], x.shape[1], int(math.prod(x.shape[2:]))))
 
 
 def _per_channel(values, name, channels, dtype):

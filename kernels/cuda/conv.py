@@ -13,6 +13,7 @@ from numba import cuda
 
 from kernels.cpu.conv import _geometry, col2im_geometry, conv_output_size  # noqa: F401  (same name as the CPU twin)
 from kernels.cuda import reduce
+from kernels.cuda.views import part
 from kernels.cuda.gemm import gemm
 from kernels.cuda.launch import check_device_array, grid_1d
 
@@ -142,9 +143,10 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     for n0, n1 in _batch_chunks(n, w.shape[2] * length * x.dtype.itemsize):
         cols = cuda.device_array((n1 - n0, w.shape[2], length), x.dtype)
         for g in range(groups):
-            _im2col_into(x[n0:n1], g * c_in_group, geometry, cols)
+            _im2col_into(part(x, slice(n0, n1)), g * c_in_group, geometry, cols)
             outputs = slice(g * c_out_group, (g + 1) * c_out_group)
-            gemm(w[g], cols, y[n0:n1, outputs], tile=GEMM_TILE, bias=None if bias is None else bias[outputs],
+            gemm(part(w, g), cols, part(y, slice(n0, n1), outputs), tile=GEMM_TILE,
+                 bias=None if bias is None else part(bias, outputs),
                  bias_rows=True)
     return y.reshape((n, c_out, geometry[-2], geometry[-1]))
 
@@ -175,12 +177,12 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     for k, (n0, n1) in enumerate(_batch_chunks(n, sample_bytes)):
         cols = cuda.device_array((n1 - n0, rows, length), x.dtype)
         for g in range(groups):
-            dy_group = dy3[n0:n1, g * c_out_group:(g + 1) * c_out_group]
+            dy_group = part(dy3, slice(n0, n1), slice(g * c_out_group, (g + 1) * c_out_group))
             if need_dw:
-                _im2col_into(x[n0:n1], g * c_in_group, geometry, cols)
-                gemm(dy_group, cols, dw[g], trans_b=True, beta=0.0 if k == 0 else 1.0, tile=GEMM_TILE,
+                _im2col_into(part(x, slice(n0, n1)), g * c_in_group, geometry, cols)
+                gemm(dy_group, cols, part(dw, g), trans_b=True, beta=0.0 if k == 0 else 1.0, tile=GEMM_TILE,
                      reduce_batch=True)
             if need_dx:
-                gemm(w[g], dy_group, cols, trans_a=True, tile=GEMM_TILE)
-                _col2im_into(cols, g * c_in_group, geometry, dx[n0:n1])
+                gemm(part(w, g), dy_group, cols, trans_a=True, tile=GEMM_TILE)
+                _col2im_into(cols, g * c_in_group, geometry, part(dx, slice(n0, n1)))
     return dx, (dw.reshape(weight.shape) if need_dw else None), db

@@ -9,7 +9,7 @@ import functools
 import numpy as np
 from numba import cuda
 
-from kernels.cuda import allocator, array_types, counters  # noqa: F401  (array_types installs on import)
+from kernels.cuda import allocator, array_types, counters, views  # noqa: F401  (array_types, views install on import)
 
 counters.install()
 allocator.install()
@@ -70,6 +70,11 @@ def scalar_constant(value, dtype):
     return constant
 
 
+@functools.lru_cache(maxsize=256)
+def _dtype_set(dtypes):
+    return frozenset(np.dtype(d) for d in dtypes)
+
+
 def check_device_array(x, name, dtypes=None, contiguous=True):
     """Raise TypeError unless x is a numba device array (C-contiguous, of one of `dtypes`)."""
     if not cuda.devicearray.is_cuda_ndarray(x):
@@ -78,7 +83,7 @@ def check_device_array(x, name, dtypes=None, contiguous=True):
     if contiguous and not x.is_c_contiguous():
         raise ValueError(f"{name} must be C-contiguous, got strides {x.strides} "
                          f"for shape {x.shape}")
-    if dtypes is not None and np.dtype(x.dtype) not in [np.dtype(d) for d in dtypes]:
+    if dtypes is not None and x.dtype not in _dtype_set(dtypes):
         expected = ", ".join(np.dtype(d).name for d in dtypes)
         raise TypeError(f"{name} must have dtype {expected}, got {np.dtype(x.dtype).name}")
 

@@ -11,6 +11,7 @@ Two thread mappings:
   so neighbouring threads read neighbouring elements; or very short reductions).
 max, min and argmax propagate NaN like NumPy; argmax returns the first index of the maximum.
 """
+import math
 import functools
 
 import numpy as np
@@ -166,7 +167,7 @@ def _reduce(op, name, x, axis, keepdims, out):
     out_dtype = {"sum": _sum_dtype(dtype), "argmax": np.dtype(np.int64)}.get(op, dtype)
     shape, axes = tuple(x.shape), _normalize_axes(name, axis, x.ndim)
     kept_axes = [d for d in range(x.ndim) if d not in axes]
-    n_reduced = int(np.prod([shape[d] for d in axes], dtype=np.int64))
+    n_reduced = int(math.prod([shape[d] for d in axes]))
     if n_reduced == 0 and op != "sum":
         raise ValueError(f"{name}: cannot reduce a zero-size axis of shape {shape}")
     out_shape = (tuple(1 if d in axes else shape[d] for d in range(x.ndim)) if keepdims

@@ -11,6 +11,7 @@ strided window of a bigger one is a concatenate, a pad or a slice assignment.
 Thread mapping: one thread per element of `shape`, grid-stride loop.
 CPU twins: np.full, np.transpose, np.broadcast_to, np.concatenate, np.pad.
 """
+import math
 import numpy as np
 from numba import cuda
 
@@ -51,7 +52,7 @@ def full(shape, value, dtype):
 
 def copy_strided(dst, dst_start, src, src_start, shape, dst_strides, src_strides):
     """The module docstring's move on 1-D device arrays dst and src (element offsets and strides)."""
-    n = int(np.prod(shape, dtype=np.int64))
+    n = int(math.prod(shape))
     if n == 0:
         return dst
     geometry = int64_constant(coalesce(tuple(shape), tuple(dst_strides), tuple(src_strides)))

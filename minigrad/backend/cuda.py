@@ -228,7 +228,7 @@ def linear(x, w, b):
 def _batched(x, batch):
     """x as a 3-D (batch, rows, cols) array, or 2-D when it holds one matrix (the GEMM broadcasts that)."""
     matrix = tuple(x.shape[-2:])
-    if x.size == int(np.prod(matrix, dtype=np.int64)):
+    if x.size == int(math.prod(matrix)):
         return reshape(x, matrix)
     return reshape(broadcast_to(x, batch + matrix), (-1,) + matrix)
 
@@ -237,9 +237,9 @@ def reshape(a, shape):
     """A view with another shape (``-1`` stands for the rest)."""
     shape = _shape(shape)
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        known = int(math.prod([s for s in shape if s != -1]))
         shape = tuple(a.size // known if s == -1 and known else s for s in shape)
-    if int(np.prod(shape, dtype=np.int64)) != a.size:
+    if int(math.prod(shape)) != a.size:
         raise ValueError(f"cannot reshape an array of size {a.size} into shape {shape}")
     return a if shape == tuple(a.shape) else a.reshape(shape)
 
