@@ -22,6 +22,22 @@ def _tuple(value, n: int, what: str) -> tuple:
     return tuple(int(v) for v in items)
 
 
+def conv_repr(layer) -> str:
+    """PyTorch's repr of a conv layer: channels, kernel and stride, then what differs from the defaults."""
+    s = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if isinstance(layer.padding, str) or any(layer.padding):
+        s += f", padding={layer.padding}"
+    if any(getattr(layer, "output_padding", ())):
+        s += f", output_padding={layer.output_padding}"
+    if any(d != 1 for d in layer.dilation):
+        s += f", dilation={layer.dilation}"
+    if layer.groups != 1:
+        s += f", groups={layer.groups}"
+    if layer.bias is None:
+        s += ", bias=False"
+    return s
+
+
 class _ConvNd(Module):
     dims = 0
 
@@ -55,16 +71,7 @@ class _ConvNd(Module):
         init.default_layer_init_(self.weight, self.bias)
 
     def extra_repr(self):
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}")
-        if isinstance(self.padding, str) or any(self.padding):
-            s += f", padding={self.padding}"
-        if any(d != 1 for d in self.dilation):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv_repr(self)
 
 
 class Conv1d(_ConvNd):
@@ -119,15 +126,4 @@ class ConvTranspose2d(Module):
                                   self.groups, self.dilation)
 
     def extra_repr(self):
-        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if any(self.padding):
-            s += f", padding={self.padding}"
-        if any(self.output_padding):
-            s += f", output_padding={self.output_padding}"
-        if any(d != 1 for d in self.dilation):
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        return conv_repr(self)
