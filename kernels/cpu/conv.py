@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
-from . import winograd
+from . import conv_direct, winograd
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
@@ -321,6 +321,9 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, algorithm
     geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
     if uses_winograd(algorithm, x.shape, weight.shape, stride, padding, dilation, groups):
         return winograd.forward(x, weight, bias, geometry[4:6])
+    if conv_direct.applies(weight.shape, geometry[2:4]):
+        y = recycled((n, c_out, geometry[-2], geometry[-1]), x.dtype)
+        return conv_direct.forward(x, weight, bias, geometry, y)
     length = geometry[-2] * geometry[-1]
     w = weight.reshape(groups, c_out_group, -1)
     rows = w.shape[2]
@@ -365,13 +368,17 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
         return (winograd.input_grad(dy, weight, geometry[4:6], x.shape) if need_dx else None,
                 winograd.weight_grad(dy, x, geometry[4:6]) if need_dw else None,
                 dy.sum(axis=(2, 3)).sum(axis=0) if need_db else None)
+    db = dy.sum(axis=(2, 3)).sum(axis=0) if need_db else None
+    direct_dw = None
+    if need_dw and conv_direct.applies(weight.shape, geometry[2:4]):
+        direct_dw = conv_direct.weight_grad(dy, x, geometry, recycled(weight.shape, x.dtype))
+        need_dw = False
     length = geometry[-2] * geometry[-1]
     dy = dy.reshape(n, c_out, length)
     w = weight.reshape(groups, c_out_group, -1)
     rows = w.shape[2]
     dx = recycled(x.shape, x.dtype) if need_dx else None
     dw = recycled((groups, c_out_group, rows), x.dtype) if need_dw else None
-    db = dy.sum(axis=2).sum(axis=0) if need_db else None
     if need_dx or need_dw:
         unfolder = _Unfolder(geometry, x.shape)
         chunk = _chunk_size(n, rows, length, x.dtype)
@@ -396,5 +403,5 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
                     unfolder.fold_into(cols, g * c_in_group, dx[n0:n0 + m], padded_dx)
             if need_dx:
                 unfolder.crop_into(padded_dx, dx[n0:n0 + m])
-    dw = dw.reshape(weight.shape) if need_dw else None
+    dw = dw.reshape(weight.shape) if need_dw else direct_dw
     return dx, dw, db

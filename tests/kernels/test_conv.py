@@ -16,6 +16,10 @@ CASES = [
     (1, 2, 5, 6, 3, 1, 1, 0, 1, 1),
     (2, 3, 9, 8, 2, 5, 3, 2, (1, 2), 1),
     (1, 2, 3, 3, 2, 4, 1, 2, 1, 1),
+    # one input channel per group at stride 1: the direct kernels (kernels.cpu.conv_direct)
+    (3, 1, 9, 11, 3, 5, 1, 2, 1, 1),
+    (2, 2, 7, 6, 6, (3, 2), 1, (2, 1), (2, 1), 2),
+    (2, 3, 5, 4, 3, 3, 1, 3, 1, 3),
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 
@@ -137,3 +141,22 @@ def test_conv2d_rejects_bad_arguments(random):
         im2col(x, 3, 0, 0, 1)
     with pytest.raises(ValueError, match="dy has shape"):
         conv2d_backward(random((1, 2, 4, 4), np.float32), x, weight, 1, 0, 1, 1)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_a_non_finite_input_reaches_only_the_outputs_and_taps_it_feeds(padding, random, torch64):
+    """One inf pixel in a one-channel input (the direct kernels' wide rows read past each row's end): the
+    outputs and weight-gradient taps that are non-finite are exactly those of PyTorch."""
+    x, weight = random((2, 1, 6, 7), np.float64), random((3, 1, 3, 3), np.float64)
+    x[1, 0, 2, 0] = np.inf
+    geometry = dict(stride=1, padding=padding, dilation=1, groups=1)
+    xt, wt = torch64(x), torch64(weight, True)
+    yt = tF.conv2d(xt, wt, None, **geometry)
+    dy = random(tuple(yt.shape), np.float64)
+    yt.backward(torch64(dy))
+    y = conv2d_forward(x, weight, None, **geometry)
+    _, dw, _ = conv2d_backward(dy, x, weight, **geometry, need_dx=False, need_db=False)
+    for got, expected in ((y, yt.detach().numpy()), (dw, wt.grad.numpy())):
+        np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected))
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(got[finite], expected[finite], rtol=1e-10, atol=1e-10)

@@ -1,0 +1,112 @@
+"""Direct 2-d convolution for one input channel per group at stride 1 (LeNet's first layer, depthwise convs).
+
+There im2col + GEMM is a poor fit: the GEMM has Cout/groups rows and kh kw inner products (6 × 25 for
+LeNet's first layer, 10-13 GFLOP/s in OpenBLAS), and the columns are kh kw times the input. Here each
+(sample, output channel) instead sums kh kw shifted copies of its input plane, one long contiguous loop each:
+
+    x is zero-padded into planes of row pitch P = W + 2 pw, flattened, so that the input seen by tap (i, j)
+    at output (oh, ow) is plane[(i dh) P + j dw + oh P + ow], and with q = oh P + ow:
+
+        y_wide[q]  = b + Σ_(i,j) w[i, j] plane[(i dh) P + j dw + q]        q < OH P,  y = y_wide[oh P + ow < OW]
+        dw[i, j]   = Σ_n Σ_(q: ow < OW) dy_wide[q] plane[(i dh) P + j dw + q]
+
+Lanes with ow ≥ OW are computed and thrown away (the forward) or left out of the final sum (the weight
+gradient), so no lane mixes into another and a non-finite input reaches only the outputs PyTorch's do.
+"""
+import numpy as np
+from numba import njit, uint64
+
+from .workspace import scratch
+
+
+def applies(weight_shape, stride):
+    """Whether the direct kernels handle this convolution: one input channel per group, stride (1, 1)."""
+    return weight_shape[1] == 1 and tuple(stride) == (1, 1)
+
+
+def padded_planes(x, geometry):
+    """x (N, C, H, W) zero-padded and flattened into a scratch (N, C, (H + 2 ph) P + (kw - 1) dw), P = W + 2 pw:
+    the trailing slack lets the last tap read a whole wide row."""
+    kw, ph, pw, dw = geometry[1], geometry[4], geometry[5], geometry[7]
+    n, c, h, w = x.shape
+    pitch = w + 2 * pw
+    plane = (h + 2 * ph) * pitch
+    padded = scratch("conv.direct_padded", (n, c, plane + (kw - 1) * dw), x.dtype)
+    padded.fill(0)
+    padded[:, :, :plane].reshape(n, c, h + 2 * ph, pitch)[:, :, ph:ph + h, pw:pw + w] = x
+    return padded, pitch
+
+
+@njit(cache=True)
+def _forward_kernel(padded, pitch, weight, bias, dh, dw, y):
+    """y[n, co] = bias[co] + Σ_(i,j) weight[co, 0, i, j] · shifted input plane (see the module docstring)."""
+    batch, c_out, out_h, out_w = y.shape
+    kh, kw = weight.shape[2], weight.shape[3]
+    out_per_group = c_out // padded.shape[1]
+    span = uint64(out_h * pitch)
+    wide = np.empty(out_h * pitch, dtype=y.dtype)
+    for task in range(batch * c_out):
+        n = task // c_out
+        co = task - n * c_out
+        plane = padded[n, co // out_per_group]
+        b = bias[co]
+        for q in range(span):
+            wide[q] = b
+        for i in range(kh):
+            for j in range(kw):
+                tap = weight[co, 0, i, j]
+                offset = uint64(i * dh * pitch + j * dw)
+                for q in range(span):
+                    wide[q] += tap * plane[offset + q]
+        for oh in range(out_h):
+            row = uint64(oh * pitch)
+            for t in range(uint64(out_w)):
+                y[n, co, oh, t] = wide[row + t]
+
+
+@njit(cache=True)
+def _weight_grad_kernel(padded, pitch, dy, dh, dw, out):
+    """out[co, 0, i, j] = Σ_n Σ_(oh, ow) dy[n, co, oh, ow] · the input tap (i, j) sees there."""
+    batch, c_out, out_h, out_w = dy.shape
+    kh, kw = out.shape[2], out.shape[3]
+    out_per_group = c_out // padded.shape[1]
+    span = uint64(out_h * pitch)
+    lanes = np.empty((kh * kw, out_h * pitch), dtype=dy.dtype)
+    dy_wide = np.zeros(out_h * pitch, dtype=dy.dtype)
+    for co in range(c_out):
+        lanes[:] = 0
+        for n in range(batch):
+            for oh in range(out_h):
+                row = uint64(oh * pitch)
+                for t in range(uint64(out_w)):
+                    dy_wide[row + t] = dy[n, co, oh, t]
+            plane = padded[n, co // out_per_group]
+            for i in range(kh):
+                for j in range(kw):
+                    lane = lanes[i * kw + j]
+                    offset = uint64(i * dh * pitch + j * dw)
+                    for q in range(span):
+                        lane[q] += dy_wide[q] * plane[offset + q]
+        for k in range(kh * kw):
+            total = 0.0
+            for oh in range(out_h):
+                row = uint64(oh * pitch)
+                for t in range(uint64(out_w)):
+                    total += lanes[k, row + t]
+            out[co, 0, k // kw, k % kw] = total
+
+
+def forward(x, weight, bias, geometry, y):
+    """Write conv2d(x, weight) + bias into y (N, Cout, OH, OW); bias None means zeros."""
+    padded, pitch = padded_planes(x, geometry)
+    if bias is None:
+        bias = np.zeros(weight.shape[0], dtype=x.dtype)
+    _forward_kernel(padded, pitch, weight, bias, geometry[6], geometry[7], y)
+    return y
+
+
+def weight_grad(dy, x, geometry, dw):
+    """Write the weight gradient for output gradient dy (N, Cout, OH, OW) into dw (Cout, 1, kh, kw)."""
+    padded, pitch = padded_planes(x, geometry)
+    _weight_grad_kernel(padded, pitch, dy, geometry[6], geometry[7], dw)
+    return dw
