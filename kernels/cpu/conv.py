@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
-from . import conv_direct, winograd
+from . import conv_columns, conv_direct, winograd
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
@@ -285,6 +285,12 @@ def _fold_batch(a, out):
     return out
 
 
+def _columns_key(x, geometry, groups, chunk):
+    """The key of x's columns in kernels.cpu.conv_columns, or None where they are not kept (grouped
+    convolutions, batches split into chunks)."""
+    return (x.shape, x.dtype.str, geometry) if groups == 1 and chunk == x.shape[0] else None
+
+
 def uses_winograd(algorithm, x_shape, weight_shape, stride, padding, dilation, groups):
     """Whether conv2d runs this convolution by Winograd F(2×2, 3×3) (kernels.cpu.winograd) rather than im2col.
 
@@ -330,13 +336,17 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, algorithm
     y = recycled((n, c_out, length), x.dtype)
     unfolder = _Unfolder(geometry, x.shape)
     chunk = _chunk_size(n, rows, length, x.dtype)
+    key = _columns_key(x, geometry, groups, chunk)
     for n0 in range(0, n, chunk):
         m = min(n, n0 + chunk) - n0
-        cols = scratch("conv.cols", (rows, m * length), x.dtype)
         product = scratch("conv.product", (c_out_group, m * length), x.dtype)
         source = unfolder.source(x[n0:n0 + m])
         for g in range(groups):
-            unfolder.unfold(source, g * c_in_group, cols)
+            cols = None if key is None else conv_columns.store(
+                key, x, (rows, m * length), lambda cols: unfolder.unfold(source, 0, cols))
+            if cols is None:
+                cols = scratch("conv.cols", (rows, m * length), x.dtype)
+                unfolder.unfold(source, g * c_in_group, cols)
             np.matmul(w[g], cols, out=product)
             y_group = y[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group]
             np.copyto(y_group, product.reshape(c_out_group, m, length).transpose(1, 0, 2))
@@ -382,21 +392,25 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     if need_dx or need_dw:
         unfolder = _Unfolder(geometry, x.shape)
         chunk = _chunk_size(n, rows, length, x.dtype)
+        key = _columns_key(x, geometry, groups, chunk)
+        forward_cols = conv_columns.take(key, x) if need_dw and key is not None else None
         for n0 in range(0, n, chunk):
             m = min(n, n0 + chunk) - n0
             cols = scratch("conv.cols", (rows, m * length), x.dtype)
             dy_folded = scratch("conv.dy", (c_out_group, m * length), x.dtype)
             dw_part = scratch("conv.dw", (c_out_group, rows), x.dtype)
-            source = unfolder.source(x[n0:n0 + m]) if need_dw else None
+            source = unfolder.source(x[n0:n0 + m]) if need_dw and forward_cols is None else None
             padded_dx = unfolder.padded_gradient(dx[n0:n0 + m]) if need_dx else None
             for g in range(groups):
                 _fold_batch(dy[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group], dy_folded)
                 if need_dw:
-                    unfolder.unfold(source, g * c_in_group, cols)
+                    if forward_cols is None:
+                        unfolder.unfold(source, g * c_in_group, cols)
+                    x_cols = cols if forward_cols is None else forward_cols
                     if n0 == 0:
-                        np.matmul(dy_folded, cols.T, out=dw[g])
+                        np.matmul(dy_folded, x_cols.T, out=dw[g])
                     else:
-                        np.matmul(dy_folded, cols.T, out=dw_part)
+                        np.matmul(dy_folded, x_cols.T, out=dw_part)
                         dw[g] += dw_part
                 if need_dx:
                     np.matmul(w[g].T, dy_folded, out=cols)

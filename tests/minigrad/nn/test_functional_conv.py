@@ -112,3 +112,19 @@ def test_conv2d_rejects_bad_arguments(call, message):
 def test_conv2d_rejects_a_non_integer_stride():
     with pytest.raises(TypeError, match="stride must be an int or a pair"):
         F.conv2d(mg.zeros(1, 1, 4, 4), mg.zeros(1, 1, 2, 2), stride=1.5)
+
+
+def test_weight_grad_after_writing_into_the_input_behind_autodiff(rng):
+    """Writing into x's array (no version bump) between forward and backward: the weight gradient uses the
+    array as it is then, as PyTorch's does (the kept im2col columns of the old values are not used)."""
+    x_data, w_data = rng.standard_normal((2, 3, 6, 7)), rng.standard_normal((4, 3, 3, 3))
+    x = mg.tensor(x_data.copy(), dtype=np.float64)
+    w = mg.tensor(w_data, dtype=np.float64, requires_grad=True)
+    xt = torch.tensor(x_data.copy())
+    wt = torch.tensor(w_data, requires_grad=True)
+    y, yt = F.conv2d(x, w, None, 1, 1), TF.conv2d(xt, wt, None, 1, 1)
+    x.data[...] *= -3.0
+    xt.data.mul_(-3.0)
+    (y ** 2).sum().backward()
+    (yt ** 2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
