@@ -31,6 +31,7 @@ ALGORITHMS = ("auto", "im2col", "winograd")
 WINOGRAD_MIN_CHANNELS = 16  # "auto" takes Winograd from this many input and output channels ...
 WINOGRAD_MIN_SIZE = 8       # ... and outputs at least this high and wide
 GATHER_BELOW_WIDTH = 12  # outputs narrower than this unfold from a padded copy through an offset table
+STRIDE1_KERNELS = True  # stride-1 convolutions unfold by contiguous row copies (tests turn it off)
 
 
 def conv_output_size(size, kernel, stride, padding, dilation):
@@ -128,6 +129,67 @@ def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
 
 
 @njit(cache=True)
+def _im2col_stride1_kernel(x, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, cols):
+    """_im2col_kernel at stride 1: each output row copies a contiguous run of an input row, row r of cols
+    sample after sample (no padded copy, no offset table)."""
+    rows = cols.shape[0]
+    batch, height, width = x.shape[0], x.shape[2], x.shape[3]
+    length = out_h * out_w
+    for r in range(rows):
+        c = c0 + r // (kh * kw)
+        i = (r // kw) % kh
+        j = r % kw
+        row = cols[r]
+        row_offset, col_offset = i * dh - ph, j * dw - pw
+        oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
+        ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
+        for n in range(batch):
+            plane = x[n, c]
+            base = uint64(n * length)
+            for t in range(uint64(oh_lo * out_w)):
+                row[base + t] = 0
+            for oh in range(oh_lo, oh_hi):
+                source = plane[oh + row_offset]
+                start = base + uint64(oh * out_w)
+                for t in range(uint64(ow_lo)):
+                    row[start + t] = 0
+                first_in, first_out = uint64(ow_lo + col_offset), start + uint64(ow_lo)
+                for t in range(uint64(ow_hi - ow_lo)):
+                    row[first_out + t] = source[first_in + t]
+                for t in range(uint64(ow_hi), uint64(out_w)):
+                    row[start + t] = 0
+            for t in range(base + uint64(oh_hi * out_w), base + uint64(length)):
+                row[t] = 0
+
+
+@njit(cache=True)
+def _col2im_stride1_kernel(cols, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, dx):
+    """_col2im_kernel at stride 1: each output row adds into a contiguous run of an input row."""
+    batch, channels = dx.shape[0], cols.shape[0] // (kh * kw)
+    height, width = dx.shape[2], dx.shape[3]
+    length = out_h * out_w
+    for task in range(batch * channels):
+        n = task // channels
+        c = task - n * channels
+        plane = dx[n, c0 + c]
+        for ih in range(height):
+            for t in range(uint64(width)):
+                plane[ih, t] = 0
+        base = n * length
+        for i in range(kh):
+            for j in range(kw):
+                row = cols[(c * kh + i) * kw + j]
+                row_offset, col_offset = i * dh - ph, j * dw - pw
+                oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
+                ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
+                for oh in range(oh_lo, oh_hi):
+                    target = plane[oh + row_offset]
+                    first_in, first_out = uint64(ow_lo + col_offset), uint64(base + oh * out_w + ow_lo)
+                    for t in range(uint64(ow_hi - ow_lo)):
+                        target[first_in + t] += row[first_out + t]
+
+
+@njit(cache=True)
 def _im2col_gather_kernel(padded, c0, kh, kw, offsets, cols):
     """cols[r, n L + t] = padded[n, c0 + c, offsets[i kw + j, t]] for row r = c kh kw + i kw + j.
 
@@ -182,7 +244,8 @@ def _padded_copy(x, geometry):
 
 
 class _Unfolder:
-    """im2col and col2im of one convolution's chunks, by bounds (wide outputs) or by offset table (narrow ones).
+    """im2col and col2im of one convolution's chunks: at stride 1 by contiguous row copies; else by bounds
+    (wide outputs) or by offset table (narrow ones).
 
     ``source(x_chunk)`` is what ``unfold`` reads (x itself, or its padded copy); ``unfold`` and ``fold``
     write rows c0 kh kw ... of cols and the channels c0 ... of dx_chunk.
@@ -190,20 +253,27 @@ class _Unfolder:
 
     def __init__(self, geometry, x_shape):
         self.geometry = geometry
+        self.stride1 = STRIDE1_KERNELS and geometry[2:4] == (1, 1)
         self.offsets = (_gather_offsets(geometry, x_shape[3] + 2 * geometry[5])
-                        if geometry[-1] < GATHER_BELOW_WIDTH else None)
+                        if geometry[-1] < GATHER_BELOW_WIDTH and not self.stride1 else None)
 
     def source(self, x_chunk):
         return x_chunk if self.offsets is None else _padded_copy(x_chunk, self.geometry)
 
     def unfold(self, source, c0, cols):
-        if self.offsets is None:
+        if self.stride1:
+            g = self.geometry
+            _im2col_stride1_kernel(source, c0, g[0], g[1], *g[4:], cols)
+        elif self.offsets is None:
             _im2col_kernel(source, c0, *self.geometry, cols)
         else:
             _im2col_gather_kernel(source, c0, self.geometry[0], self.geometry[1], self.offsets, cols)
 
     def fold_into(self, cols, c0, dx_chunk, padded_dx):
-        if self.offsets is None:
+        if self.stride1:
+            g = self.geometry
+            _col2im_stride1_kernel(cols, c0, g[0], g[1], *g[4:], dx_chunk)
+        elif self.offsets is None:
             _col2im_kernel(cols, c0, *self.geometry, dx_chunk)
         else:
             _col2im_scatter_kernel(cols, c0, self.geometry[0], self.geometry[1], self.offsets, padded_dx)

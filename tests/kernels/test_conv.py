@@ -33,10 +33,12 @@ def _inputs(case, dtype, random):
     return x, weight, bias, dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
 
 
-@pytest.fixture(params=["bounds", "gather"])
+@pytest.fixture(params=["bounds", "gather", "stride1"])
 def unfold_path(request, monkeypatch):
-    """Runs a test once with each im2col/col2im path of conv2d: bounds-tested loops and the offset table."""
+    """Runs a test once with each im2col/col2im path of conv2d: bounds-tested loops, the offset table, and
+    contiguous row copies at stride 1 (the first two then run stride-1 cases too)."""
     monkeypatch.setattr(conv, "GATHER_BELOW_WIDTH", 0 if request.param == "bounds" else 10**6)
+    monkeypatch.setattr(conv, "STRIDE1_KERNELS", request.param == "stride1")
     return request.param
 
 
