@@ -418,10 +418,12 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, algorithm
                 cols = scratch("conv.cols", (rows, m * length), x.dtype)
                 unfolder.unfold(source, g * c_in_group, cols)
             np.matmul(w[g], cols, out=product)
-            y_group = y[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group]
-            np.copyto(y_group, product.reshape(c_out_group, m, length).transpose(1, 0, 2))
-        if bias is not None:
-            y[n0:n0 + m] += bias[:, None]
+            outputs = slice(g * c_out_group, (g + 1) * c_out_group)
+            by_sample = product.reshape(c_out_group, m, length).transpose(1, 0, 2)
+            if bias is None:
+                np.copyto(y[n0:n0 + m, outputs], by_sample)
+            else:
+                np.add(by_sample, bias[outputs, None], out=y[n0:n0 + m, outputs])
     return y.reshape(n, c_out, geometry[-2], geometry[-1])
 
 
