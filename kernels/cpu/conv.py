@@ -434,7 +434,7 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     Winograd's input-grad and weight-grad rules (kernels.cpu.winograd) where ``uses_winograd`` says so, else:
 
     Per chunk of m samples and group g, with dY = dy of the chunk as (Cout/groups, m OH OW):
-    dx = col2im(W_g^T @ dY), dw_g += dY @ cols^T (one GEMM over the chunk), db = dy.sum((0, 2, 3));
+    dx = col2im(W_g^T @ dY), dw_g += (cols @ dY^T)^T (one GEMM over the chunk), db = dy.sum((0, 2, 3));
     those not needed are None.
     """
     x = float_array(x, "x", (4,))
@@ -470,7 +470,7 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
             m = min(n, n0 + chunk) - n0
             cols = scratch("conv.cols", (rows, m * length), x.dtype)
             dy_folded = scratch("conv.dy", (c_out_group, m * length), x.dtype)
-            dw_part = scratch("conv.dw", (c_out_group, rows), x.dtype)
+            dw_part = scratch("conv.dw", (rows, c_out_group), x.dtype)
             source = unfolder.source(x[n0:n0 + m]) if need_dw and forward_cols is None else None
             padded_dx = unfolder.padded_gradient(dx[n0:n0 + m]) if need_dx else None
             for g in range(groups):
@@ -479,11 +479,11 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
                     if forward_cols is None:
                         unfolder.unfold(source, g * c_in_group, cols)
                     x_cols = cols if forward_cols is None else forward_cols
+                    np.matmul(x_cols, dy_folded.T, out=dw_part)  # dw^T: twice as fast as dY @ cols^T here
                     if n0 == 0:
-                        np.matmul(dy_folded, x_cols.T, out=dw[g])
+                        np.copyto(dw[g], dw_part.T)
                     else:
-                        np.matmul(dy_folded, x_cols.T, out=dw_part)
-                        dw[g] += dw_part
+                        dw[g] += dw_part.T
                 if need_dx:
                     np.matmul(w[g].T, dy_folded, out=cols)
                     unfolder.fold_into(cols, g * c_in_group, dx[n0:n0 + m], padded_dx)
