@@ -24,6 +24,7 @@ CONV2D_CASES = [
     ((2, 4, 5, 5), (4, 1, 3, 3), 1, 1, 1, 4, True),  # depthwise
     ((3, 2, 6, 7), (5, 2, 1, 1), 3, 0, 1, 1, True),  # 1x1, stride skips inputs
     ((1, 6, 8, 9), (3, 2, 2, 3), (3, 2), (0, 1), (2, 3), 3, True),
+    ((2, 1, 9, 8), (3, 1, 5, 5), 1, 2, 1, 1, True),  # one input channel (LeNet's first layer): direct kernels
 ]
 
 
@@ -70,13 +71,14 @@ def test_conv1d_matches_torch(stride, padding, dilation, groups, rng, match_torc
                 lambda x, w, b: TF.conv1d(x, w, b, stride, padding, dilation, groups), arrays)
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, 1, 1, 2), (1, 0, 2, 1)])
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 1, 1), (2, 1, 1, 2), (1, 0, 2, 1),
+                                                                (1, (1, 0), (1, 2), 2)])
 def test_conv2d_gradcheck(stride, padding, dilation, groups, rng):
     x, w, b = _conv_arrays(rng, (1, 2, 5, 4), (2, 2 // groups, 2, 2), True)
     assert mg.gradcheck(lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation, groups), [x, w, b])
 
 
-@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 2, 1), (2, 0, 1, 2)])
+@pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 1, 2, 1), (2, 0, 1, 2), (1, 1, 1, 2)])
 def test_conv2d_second_order_gradcheck(stride, padding, dilation, groups, rng, gradcheck_second_order):
     """Grad of grad and forward over reverse run through Conv2dInputGrad and Conv2dWeightGrad."""
     x, w, b = _conv_arrays(rng, (1, 2, 3, 4), (2, 2 // groups, 2, 2), True)
