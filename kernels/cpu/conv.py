@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
-from . import conv_columns, conv_direct, winograd
+from . import blas, conv_columns, conv_direct, winograd
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
@@ -407,23 +407,24 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups, algorithm
     unfolder = _Unfolder(geometry, x.shape)
     chunk = _chunk_size(n, rows, length, x.dtype)
     key = _columns_key(x, geometry, groups, chunk)
-    for n0 in range(0, n, chunk):
-        m = min(n, n0 + chunk) - n0
-        product = scratch("conv.product", (c_out_group, m * length), x.dtype)
-        source = unfolder.source(x[n0:n0 + m])
-        for g in range(groups):
-            cols = None if key is None else conv_columns.store(
-                key, x, (rows, m * length), lambda cols: unfolder.unfold(source, 0, cols))
-            if cols is None:
-                cols = scratch("conv.cols", (rows, m * length), x.dtype)
-                unfolder.unfold(source, g * c_in_group, cols)
-            np.matmul(w[g], cols, out=product)
-            outputs = slice(g * c_out_group, (g + 1) * c_out_group)
-            by_sample = product.reshape(c_out_group, m, length).transpose(1, 0, 2)
-            if bias is None:
-                np.copyto(y[n0:n0 + m, outputs], by_sample)
-            else:
-                np.add(by_sample, bias[outputs, None], out=y[n0:n0 + m, outputs])
+    with blas.single_threaded(2 * c_out_group * rows * chunk * length):
+        for n0 in range(0, n, chunk):
+            m = min(n, n0 + chunk) - n0
+            product = scratch("conv.product", (c_out_group, m * length), x.dtype)
+            source = unfolder.source(x[n0:n0 + m])
+            for g in range(groups):
+                cols = None if key is None else conv_columns.store(
+                    key, x, (rows, m * length), lambda cols: unfolder.unfold(source, 0, cols))
+                if cols is None:
+                    cols = scratch("conv.cols", (rows, m * length), x.dtype)
+                    unfolder.unfold(source, g * c_in_group, cols)
+                np.matmul(w[g], cols, out=product)
+                outputs = slice(g * c_out_group, (g + 1) * c_out_group)
+                by_sample = product.reshape(c_out_group, m, length).transpose(1, 0, 2)
+                if bias is None:
+                    np.copyto(y[n0:n0 + m, outputs], by_sample)
+                else:
+                    np.add(by_sample, bias[outputs, None], out=y[n0:n0 + m, outputs])
     return y.reshape(n, c_out, geometry[-2], geometry[-1])
 
 
@@ -466,28 +467,29 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
         chunk = _chunk_size(n, rows, length, x.dtype)
         key = _columns_key(x, geometry, groups, chunk)
         forward_cols = conv_columns.take(key, x) if need_dw and key is not None else None
-        for n0 in range(0, n, chunk):
-            m = min(n, n0 + chunk) - n0
-            cols = scratch("conv.cols", (rows, m * length), x.dtype)
-            dy_folded = scratch("conv.dy", (c_out_group, m * length), x.dtype)
-            dw_part = scratch("conv.dw", (rows, c_out_group), x.dtype)
-            source = unfolder.source(x[n0:n0 + m]) if need_dw and forward_cols is None else None
-            padded_dx = unfolder.padded_gradient(dx[n0:n0 + m]) if need_dx else None
-            for g in range(groups):
-                _fold_batch(dy[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group], dy_folded)
-                if need_dw:
-                    if forward_cols is None:
-                        unfolder.unfold(source, g * c_in_group, cols)
-                    x_cols = cols if forward_cols is None else forward_cols
-                    np.matmul(x_cols, dy_folded.T, out=dw_part)  # dw^T: twice as fast as dY @ cols^T here
-                    if n0 == 0:
-                        np.copyto(dw[g], dw_part.T)
-                    else:
-                        dw[g] += dw_part.T
+        with blas.single_threaded(2 * c_out_group * rows * chunk * length):
+            for n0 in range(0, n, chunk):
+                m = min(n, n0 + chunk) - n0
+                cols = scratch("conv.cols", (rows, m * length), x.dtype)
+                dy_folded = scratch("conv.dy", (c_out_group, m * length), x.dtype)
+                dw_part = scratch("conv.dw", (rows, c_out_group), x.dtype)
+                source = unfolder.source(x[n0:n0 + m]) if need_dw and forward_cols is None else None
+                padded_dx = unfolder.padded_gradient(dx[n0:n0 + m]) if need_dx else None
+                for g in range(groups):
+                    _fold_batch(dy[n0:n0 + m, g * c_out_group:(g + 1) * c_out_group], dy_folded)
+                    if need_dw:
+                        if forward_cols is None:
+                            unfolder.unfold(source, g * c_in_group, cols)
+                        x_cols = cols if forward_cols is None else forward_cols
+                        np.matmul(x_cols, dy_folded.T, out=dw_part)  # dw^T: twice as fast as dY @ cols^T here
+                        if n0 == 0:
+                            np.copyto(dw[g], dw_part.T)
+                        else:
+                            dw[g] += dw_part.T
+                    if need_dx:
+                        np.matmul(w[g].T, dy_folded, out=cols)
+                        unfolder.fold_into(cols, g * c_in_group, dx[n0:n0 + m], padded_dx)
                 if need_dx:
-                    np.matmul(w[g].T, dy_folded, out=cols)
-                    unfolder.fold_into(cols, g * c_in_group, dx[n0:n0 + m], padded_dx)
-            if need_dx:
-                unfolder.crop_into(padded_dx, dx[n0:n0 + m])
+                    unfolder.crop_into(padded_dx, dx[n0:n0 + m])
     dw = dw.reshape(weight.shape) if need_dw else direct_dw
     return dx, dw, db
