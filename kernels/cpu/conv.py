@@ -4,16 +4,23 @@ Shapes: x (N, C, H, W), weight (Cout, C/groups, kh, kw), y (N, Cout, OH, OW). Th
 cols (N, C kh kw, OH OW) whose row c kh kw + i kw + j holds x[n, c, oh sh - ph + i dh, ow sw - pw + j dw]
 (zero outside the image), so that y[n] = weight.reshape(Cout, -1) @ cols[n]. Inside the convolution the
 batch is folded into the GEMM instead: the columns of a chunk of m samples are laid out (C kh kw, m OH OW),
-so y = W @ cols and dw = dY @ cols^T are one large GEMM per chunk (one small GEMM per sample runs at a
+so y = W @ cols and dw^T = cols @ dY^T are one large GEMM per chunk (one small GEMM per sample runs at a
 tenth of the speed on 2 threads). Chunks keep the column buffer under CHUNK_BYTES; the column buffer and
 the other temporaries come from the workspace cache (kernels.cpu.workspace) and are reused call to call;
-outputs and gradients are recycled arrays of that cache. Outputs narrower than GATHER_BELOW_WIDTH (LeNet's
-second layer, ResNet's 8×8 and 4×4 layers) unfold from a zero-padded copy of the chunk through a table of
-offsets, which has no bounds to test per output row (about 2× faster there).
+outputs and gradients are recycled arrays of that cache. At stride 1 the columns are contiguous runs of
+input rows, copied as such (and col2im adds them back the same way); at other strides, outputs narrower
+than GATHER_BELOW_WIDTH (ResNet's strided 8×8 and 4×4 layers) unfold from a zero-padded copy of the chunk
+through a table of offsets, which has no bounds to test per output row (about 2× faster there).
+
+The forward keeps its columns for the weight gradient when the whole batch is one chunk and groups is 1
+(kernels.cpu.conv_columns: taken only for an input bit for bit equal to the forward's, else built again).
+GEMMs under kernels.cpu.blas.SMALL_GEMM_FLOPS run with OpenBLAS on one thread (see that module).
 
 With ``algorithm="winograd"`` or ``"auto"`` (see uses_winograd), 3×3 stride-1 undilated ungrouped convolutions
 go to Winograd F(2×2, 3×3) instead (kernels.cpu.winograd); the default here is "im2col", the CPU backend
-passes ``mg.backends.cpu.conv_algorithm``.
+passes ``mg.backends.cpu.conv_algorithm``. One input channel per group at stride 1 (LeNet's first layer,
+depthwise convolutions) goes to the direct kernels of kernels.cpu.conv_direct, with no columns at all
+(its input gradient still takes the im2col path).
 
 im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
 worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
