@@ -117,15 +117,29 @@ def sigmoid(x):
     return np.tanh(x * 0.5) * 0.5 + 0.5
 
 
+def _large_float(*arrays):
+    """True when the arrays are C-contiguous, of one shape and float dtype, and large: the Numba maps' case."""
+    first = arrays[0]
+    return (first.nbytes >= _RECYCLE_MIN_BYTES and first.dtype.kind == "f"
+            and all(type(a) is np.ndarray and a.flags.c_contiguous and a.shape == first.shape
+                    and a.dtype == first.dtype for a in arrays))
+
+
 def relu(x):
-    if x.nbytes >= _RECYCLE_MIN_BYTES and x.dtype.kind == "f":
-        return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
+    """max(x, 0); large arrays in one parallel pass (kernels.cpu.elementwise) into a recycled result."""
+    if _large_float(x):
+        from kernels.cpu.elementwise import relu_into
+        return relu_into(x, result_array(x.shape, x.dtype))
     return np.maximum(x, 0)
 
 
 def relu_backward(g, x):
-    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; the mask is written
-    into the result first, so no temporary is allocated"""
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; large arrays in one
+    parallel pass (kernels.cpu.elementwise), others with the mask written into the result first, so no
+    temporary is allocated"""
+    if _large_float(g, x):
+        from kernels.cpu.elementwise import relu_backward_into
+        return relu_backward_into(g, x, result_array(x.shape, x.dtype))
     if g.nbytes < _RECYCLE_MIN_BYTES and g.shape == x.shape:
         return np.multiply(g, x > 0, dtype=np.result_type(g, x))
     out = result_array(_result_shape(g, x), np.result_type(g, x))
