@@ -63,8 +63,11 @@ def scratch(name, shape, dtype):
 def recycled(shape, dtype):
     """An array of ``shape`` and ``dtype`` (contents undefined) that nothing else refers to, to be returned."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(s) for s in shape)
-    if np.prod(shape, dtype=np.int64) * dtype.itemsize < RECYCLE_MIN_BYTES:
+    shape = tuple(map(int, shape))
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize < RECYCLE_MIN_BYTES:
         return np.empty(shape, dtype=dtype)
     arrays = _buffers.by_shape.setdefault((shape, dtype), [])
     if _UNREFERENCED is None:
