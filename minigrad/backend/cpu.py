@@ -8,6 +8,13 @@ Numba's OpenMP threads and OpenBLAS's threads share the same cores: idle OpenMP 
 slow every BLAS call down (measured 9 ms vs 30-150 ms for a LeNet-5 step on 2 cores), so unless the
 user chose otherwise, idle OpenMP threads wait passively (``OMP_WAIT_POLICY=PASSIVE``, read when
 the first parallel kernel loads the OpenMP runtime).
+
+Threading layer: Numba's default (``omp`` where it is available), left to ``NUMBA_THREADING_LAYER``.
+``workqueue`` against ``omp`` with the honest benchmark (``benchmarks/cpu.py``'s fresh processes,
+alternating; LeNet-5 b64, 8 pairs, 2026-12-01 on the shared 2-core machine) gave 0.93× wall time
+(range 0.08–22) and 1.03× CPU time (0.26–3.0): no difference above the noise, so no reason to override
+Numba's choice. The small kernels (ReLU and its mask, batch norm, pooling, SGD) run one ``prange`` pass
+over channels, planes or elements, which pays on 2 cores next to OpenBLAS's threads.
 """
 import importlib
 import os
