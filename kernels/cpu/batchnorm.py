@@ -10,6 +10,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, same_dtype
+from ._threads import run
 from .workspace import recycled
 
 
@@ -87,7 +88,7 @@ def batch_norm_stats(x):
         raise ValueError(f"batch_norm_stats: x of shape {x.shape} has no values per channel")
     mean = np.empty(x3.shape[1])
     var = np.empty(x3.shape[1])
-    _stats_kernel(x3, mean, var)
+    run(_stats_kernel, x3.nbytes, x3, mean, var)
     return mean.astype(x.dtype), var.astype(x.dtype)
 
 
@@ -102,7 +103,7 @@ def batch_norm_forward(x, mean, invstd, weight, bias):
     scale = invstd * weight
     shift = bias - mean * scale
     y = recycled(x3.shape, x3.dtype)
-    _affine_kernel(x3, scale.astype(x.dtype), shift.astype(x.dtype), y)
+    run(_affine_kernel, x3.nbytes, x3, scale.astype(x.dtype), shift.astype(x.dtype), y)
     return y.reshape(x.shape)
 
 
@@ -125,7 +126,7 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     dx = recycled(x3.shape, x3.dtype)
     dweight = np.empty(channels)
     dbias = np.empty(channels)
-    _backward_kernel(dy3, x3, mean, invstd, weight, dx, dweight, dbias)
+    run(_backward_kernel, x3.nbytes, dy3, x3, mean, invstd, weight, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight.astype(x.dtype), dbias.astype(x.dtype)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import FLOAT_DTYPES
+from ._threads import run
 
 
 @njit(parallel=True, cache=True)
@@ -24,7 +25,7 @@ def erf(x):
         raise TypeError(f"erf: x must be float32 or float64, got {x.dtype}")
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty_like(flat)
-    _erf_kernel(flat, out)
+    run(_erf_kernel, flat.nbytes, flat, out)
     return out.reshape(x.shape)
 
 
@@ -44,12 +45,12 @@ def _relu_backward_kernel(g, x, out):
 def relu_into(x, out):
     """out = max(x, 0) elementwise (NaN stays NaN, like np.maximum); x and out C-contiguous, same shape and
     float dtype."""
-    _relu_kernel(x.reshape(-1), out.reshape(-1))
+    run(_relu_kernel, x.nbytes, x.reshape(-1), out.reshape(-1))
     return out
 
 
 def relu_backward_into(g, x, out):
     """out = g [x > 0] elementwise, as the product g · [x > 0] gives it (NaN in g kept, x NaN gives 0 g);
     g, x and out C-contiguous, same shape and float dtype."""
-    _relu_backward_kernel(g.reshape(-1), x.reshape(-1), out.reshape(-1))
+    run(_relu_backward_kernel, x.nbytes, g.reshape(-1), x.reshape(-1), out.reshape(-1))
     return out

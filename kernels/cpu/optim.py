@@ -10,6 +10,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ._threads import run
+
 
 def check_state(param, **state):
     """Raise unless param is a float array and every state array matches its shape and dtype."""
@@ -62,9 +64,9 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
     scalar = param.dtype.type
     flat_param = np.ascontiguousarray(param).reshape(-1)
     flat_buf = None if momentum == 0 else np.ascontiguousarray(buf).reshape(-1)
-    _sgd_kernel(flat_param, np.ascontiguousarray(grad).reshape(-1), flat_param if flat_buf is None else flat_buf,
-                scalar(lr), scalar(momentum), scalar(1 - dampening), scalar(weight_decay), bool(nesterov),
-                bool(first_step), momentum != 0, weight_decay != 0)
+    run(_sgd_kernel, flat_param.nbytes, flat_param, np.ascontiguousarray(grad).reshape(-1),
+        flat_param if flat_buf is None else flat_buf, scalar(lr), scalar(momentum), scalar(1 - dampening),
+        scalar(weight_decay), bool(nesterov), bool(first_step), momentum != 0, weight_decay != 0)
     for array, flat in ((param, flat_param), (buf, flat_buf)):
         if flat is not None and not array.flags.c_contiguous:  # flat was a copy: write it back
             array[...] = flat.reshape(array.shape)

@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, non_negative, pair, positive
+from ._threads import run
 from .workspace import recycled
 
 
@@ -198,9 +199,9 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     argmax = recycled(y.shape, np.int64)
     if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and 2 * out_h <= x.shape[-2] \
             and 2 * out_w <= x.shape[-1]:
-        _max_pool_2x2_kernel(planes, y, argmax)
+        run(_max_pool_2x2_kernel, planes.nbytes, planes, y, argmax)
     else:
-        _max_pool_kernel(planes, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax)
+        run(_max_pool_kernel, planes.nbytes, planes, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax)
     out_shape = (*x.shape[:-2], out_h, out_w)
     return y.reshape(out_shape), argmax.reshape(out_shape)
 
@@ -216,7 +217,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
     planes = dy_planes.shape[0]
     dx = recycled((planes, x_shape[-2] * x_shape[-1]), dy.dtype)
     argmax = np.ascontiguousarray(argmax).reshape(planes, -1)
-    _max_pool_backward_kernel(dy_planes.reshape(planes, -1), argmax, dx)
+    run(_max_pool_backward_kernel, dx.nbytes, dy_planes.reshape(planes, -1), argmax, dx)
     return dx.reshape(x_shape)
 
 
@@ -235,7 +236,8 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     kh, kw, sh, sw, ph, pw, _, _, out_h, out_w = _geometry(
         "avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode, _avg_pool_padding_limit)
     y = np.empty((planes.shape[0], out_h, out_w), dtype=x.dtype)
-    _avg_pool_kernel(planes, kh, kw, sh, sw, ph, pw, *_avg_options(count_include_pad, divisor_override), y)
+    options = _avg_options(count_include_pad, divisor_override)
+    run(_avg_pool_kernel, planes.nbytes, planes, kh, kw, sh, sw, ph, pw, *options, y)
     return y.reshape(*x.shape[:-2], out_h, out_w)
 
 
@@ -250,7 +252,8 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
         raise ValueError(
             f"avg_pool2d_backward: dy has shape {dy.shape}, expected {(*x_shape[:-2], out_h, out_w)} for x_shape {x_shape}")
     dx = recycled((dy_planes.shape[0], *x_shape[-2:]), dy.dtype)
-    _avg_pool_backward_kernel(dy_planes, kh, kw, sh, sw, ph, pw, *_avg_options(count_include_pad, divisor_override), dx)
+    options = _avg_options(count_include_pad, divisor_override)
+    run(_avg_pool_backward_kernel, dx.nbytes, dy_planes, kh, kw, sh, sw, ph, pw, *options, dx)
     return dx.reshape(x_shape)
 
 
