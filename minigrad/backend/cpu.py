@@ -170,10 +170,11 @@ sum, max, argmax = np.sum, np.max, np.argmax
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
     """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy); the product of
-    two matrices of one float dtype goes into a result_array."""
+    two matrices of one float dtype goes into a result_array when it is large."""
     a = np.swapaxes(a, -1, -2) if transpose_a else a
     b = np.swapaxes(b, -1, -2) if transpose_b else b
-    if a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]:
+    if (a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]
+            and a.shape[0] * b.shape[1] * a.itemsize >= _RECYCLE_MIN_BYTES):
         return np.matmul(a, b, out=result_array((a.shape[0], b.shape[1]), a.dtype))
     return np.matmul(a, b)
 reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate

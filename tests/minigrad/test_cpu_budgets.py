@@ -104,6 +104,8 @@ def test_recycled_elementwise_results_equal_numpy(shape, dtype, rng):
     np.testing.assert_array_equal(backend.relu_backward(g, x), g * (x > 0))
     np.testing.assert_array_equal(backend.relu_backward(g, x.astype(np.float64)), g * (x.astype(np.float64) > 0))
     np.testing.assert_array_equal(backend.relu_backward(g[:, ::2], x[:, ::2]), g[:, ::2] * (x[:, ::2] > 0))
+    np.testing.assert_array_equal(backend.matmul(g, x, transpose_b=True), g @ x.T)
+    np.testing.assert_array_equal(backend.matmul(g, x, transpose_a=True), g.T @ x)
     for name in ("add", "subtract", "multiply", "divide"):
         np.testing.assert_array_equal(getattr(backend, name)(g, row), getattr(np, name)(g, row))
         np.testing.assert_array_equal(getattr(backend, name)(row, x), getattr(np, name)(row, x))
