@@ -45,7 +45,7 @@ test-all: setup
 test-cuda:
 	$(PYTHON) -m pytest -q -m cuda -p no:cacheprovider
 
-# Framework overhead (one process) and CPU training steps (each library alone in fresh processes, alternating);
+# Framework overhead and CPU training steps (each library alone in fresh processes, alternating);
 # tables go to benchmarks/results/ (copy cpu.md into the README's Benchmarks section).
 bench: setup
 	$(PY) benchmarks/overhead.py --out benchmarks/results/overhead.md

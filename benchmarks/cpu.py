@@ -170,8 +170,9 @@ def time_steps(steps, count):
                   "cpu_s_per_step": s["cpu"] / count} for lib, s in samples.items()}
 
 
-def worker(lib, row, warmup, steps):
-    """Print one JSON line with the timings of ``row`` for ``lib`` ("minigrad", "torch" or "both")."""
+def worker(lib, row, warmup, steps, build=build):
+    """Print one JSON line with the timings of ``row`` for ``lib`` ("minigrad", "torch" or "both");
+    ``build(lib, row)`` gives the step function (another benchmark script passes its own)."""
     libs = ("minigrad", "torch") if lib == "both" else (lib,)
     fns = {name: build(name, row) for name in libs}
     for _ in range(warmup):
@@ -187,9 +188,10 @@ def worker(lib, row, warmup, steps):
     print(json.dumps(result))
 
 
-def run_worker(lib, row, warmup, steps, minigrad_env=None):
-    """The worker's JSON in a fresh process; ``minigrad_env`` ({name: value}) is added for minigrad's processes."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", lib, row,
+def run_worker(lib, row, warmup, steps, minigrad_env=None, script=__file__):
+    """The worker's JSON in a fresh process of ``script`` (this file, or another benchmark script with the same
+    ``--worker`` option); ``minigrad_env`` ({name: value}) is added for minigrad's processes."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", lib, row,
            "--warmup", str(warmup), "--steps", str(steps)]
     env = dict(os.environ)
     if lib != "torch":
@@ -198,6 +200,21 @@ def run_worker(lib, row, warmup, steps, minigrad_env=None):
     if out.returncode != 0:
         raise RuntimeError(f"the {lib} worker for {row} failed (exit status {out.returncode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def alternate(row, rounds, warmup, steps, minigrad_env=None, script=__file__):
+    """``rounds`` rounds of {"minigrad": ..., "torch": ...}, one fresh worker process of ``script`` per library
+    and round, the order swapped every round (progress on stderr)."""
+    per_round = []
+    for r in range(rounds):
+        order = ("minigrad", "torch") if r % 2 == 0 else ("torch", "minigrad")
+        entry = {lib: run_worker(lib, row, warmup, steps, minigrad_env, script)[lib] for lib in order}
+        per_round.append(entry)
+        print(f"{row} round {r + 1}/{rounds}: minigrad {_ms(entry['minigrad']['median_s'])}, "
+              f"PyTorch {_ms(entry['torch']['median_s'])}, ratio "
+              f"{entry['minigrad']['median_s'] / entry['torch']['median_s']:.2f}; load {load_average()}",
+              file=sys.stderr, flush=True)
+    return per_round
 
 
 # ---- first step of a new process (Numba compilation) ----------------------------------------------------
@@ -260,8 +277,30 @@ def _assignments(env):
     return ", ".join(f"{k}={v}" for k, v in env.items())
 
 
-def _load():
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def load_average():
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def method_header(title, started, load_before, layers, layer_chosen, minigrad_env):
+    """The lines above a table: date, machine, load before and now, versions, the method and the settings."""
+    cpu, cores = machine()
+    env = {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS",
+                                      "NUMBA_THREADING_LAYER", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+           if k in os.environ}
+    return [f"{title}, {started}: {cpu}, {cores} cores; float32; load average (1/5/15 min) "
+            f"{load_before} before, {load_average()} after.",
+            f"{versions()}.",
+            "Each library alone in a fresh process with its own default settings, processes alternating; "
+            "per process the median of the timed steps after warm-up; the ratio is taken pair by pair "
+            "(median and range). Numba threading layer of minigrad's processes: "
+            f"{', '.join(sorted(layers))} ({'chosen' if layer_chosen else 'Numba default'}). "
+            f"Set for minigrad's processes only: {_assignments(minigrad_env) or 'nothing'}. "
+            "Environment set by the caller: "
+            f"{_assignments(env) or 'none of the threading variables'}."]
 
 
 def summarise(rounds):
@@ -355,23 +394,14 @@ def main(argv=None):
     if args.numba_threading_layer:
         minigrad_env["NUMBA_THREADING_LAYER"] = args.numba_threading_layer
 
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    load_before = _load()
+    started, load_before = now(), load_average()
     results, layers = {}, set()
     for row in args.rows:
         description, warmup, steps, rounds, _ = ROWS[row]
         if args.quick:
             steps, rounds = max(3, steps // 3), max(2, rounds // 2)
-        per_round = []
-        for r in range(rounds):
-            order = ("minigrad", "torch") if r % 2 == 0 else ("torch", "minigrad")
-            entry = {lib: run_worker(lib, row, warmup, steps, minigrad_env)[lib] for lib in order}
-            per_round.append(entry)
-            layers.add(entry["minigrad"]["threading_layer"])
-            print(f"{row} round {r + 1}/{rounds}: minigrad {_ms(entry['minigrad']['median_s'])}, "
-                  f"PyTorch {_ms(entry['torch']['median_s'])}, ratio "
-                  f"{entry['minigrad']['median_s'] / entry['torch']['median_s']:.2f}; load {_load()}",
-                  file=sys.stderr, flush=True)
+        per_round = alternate(row, rounds, warmup, steps, minigrad_env)
+        layers.update(entry["minigrad"]["threading_layer"] for entry in per_round)
         results[row] = summarise(per_round)
     coexist = None
     if not args.no_coexist and COEXIST_ROW in results:
@@ -383,20 +413,8 @@ def main(argv=None):
         coexist = (summarise([both]), results[COEXIST_ROW])
     first = None if args.no_first_step else first_step_times()
 
-    cpu, cores = machine()
-    env = {k: os.environ[k] for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS",
-                                      "NUMBA_THREADING_LAYER", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-           if k in os.environ}
-    header = [f"CPU benchmark, {started}: {cpu}, {cores} cores; float32; load average (1/5/15 min) "
-              f"{load_before} before, {_load()} after.",
-              f"{versions()}.",
-              "Each library alone in a fresh process with its own default settings, processes alternating; "
-              "per process the median of the timed steps after warm-up; the ratio is taken pair by pair "
-              "(median and range). Numba threading layer of minigrad's processes: "
-              f"{', '.join(sorted(layers))} ({'chosen' if args.numba_threading_layer else 'Numba default'}). "
-              f"Set for minigrad's processes only: {_assignments(minigrad_env) or 'nothing'}. "
-              "Environment set by the caller: "
-              f"{_assignments(env) or 'none of the threading variables'}."]
+    header = method_header("CPU benchmark", started, load_before, layers, bool(args.numba_threading_layer),
+                           minigrad_env)
     text = report(results, coexist, first, header)
     print(text)
     if args.out:

@@ -1,67 +1,63 @@
-"""Framework overhead, minigrad next to PyTorch (CPU) in one run.
+"""Framework overhead on the CPU: minigrad against PyTorch, each alone in its own process.
 
 Tiny tensors (where the time is all Python bookkeeping: op dispatch, graph recording, backprop)
 and one train step of a 2-layer MLP (784→256→10, batch 256, ReLU, cross-entropy, SGD written with
-in-place updates under no_grad). Each entry is the median over repeated timings after warm-up,
-minigrad and PyTorch alternating so that drift of the machine hits both alike.
+in-place updates under no_grad).
+
+Method: that of ``benchmarks/cpu.py``, whose machinery this script reuses. Every measurement is a fresh
+process (``python benchmarks/overhead.py --worker LIB ROW``) importing only its own library, with that
+library's default settings (this script sets no environment variable). A timed step is ``calls`` calls of
+the row's operation; after warm-up steps the worker reports the median step and, per step, the minor page
+faults and the CPU time from ``getrusage``, all divided by ``calls`` here. The libraries' processes
+alternate, the order swapped every round, and the ratio is taken pair by pair (median and range).
 
     python benchmarks/overhead.py                     # prints a Markdown table
     python benchmarks/overhead.py --out overhead.md   # and writes it
-    python benchmarks/overhead.py --profile           # cProfile of the minigrad side
+    python benchmarks/overhead.py --quick             # fewer rounds and steps, for a quick look
+    python benchmarks/overhead.py --profile           # cProfile of the minigrad side, in this process
 """
 from __future__ import annotations
 
 import argparse
-import cProfile
-import os
-import pstats
-import statistics
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-THREADS = 2
-# Three thread pools share 2 cores (PyTorch's OpenMP, Numba's, OpenBLAS's): an idle pool must sleep, not spin
-# on the cores the other library is using (spinning pools made either side up to 40× slower here).
-THREAD_ENV = {"NUMBA_NUM_THREADS": str(THREADS), "OPENBLAS_NUM_THREADS": str(THREADS), "OMP_WAIT_POLICY": "PASSIVE",
-              "OPENBLAS_THREAD_TIMEOUT": "4"}
-for _key, _value in THREAD_ENV.items():
-    os.environ.setdefault(_key, _value)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cpu as method  # noqa: E402  (benchmarks/cpu.py: workers, rounds, pair ratios, header)
 
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+# row: (description, calls per timed step); the step counts are shared by all rows
+ROWS = {
+    "add": ("add 4×4", 200),
+    "mul": ("mul 4×4", 200),
+    "matmul": ("matmul 4×4", 200),
+    "sum": ("sum 4×4", 200),
+    "relu": ("relu 4×4", 200),
+    "exp": ("exp 4×4", 200),
+    "getitem": ("getitem a[1:3]", 200),
+    "forward_backward": ("forward+backward (a·b).tanh().sum()", 20),
+    "mlp": ("MLP 784→256→10 train step, batch 256", 1),
+}
+WARMUP, STEPS, ROUNDS = 5, 30, 5
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import minigrad as mg  # noqa: E402
-import minigrad.nn.functional as F  # noqa: E402
 
+# ---- the workloads -------------------------------------------------------------------------------------
 
-# ---- the workloads: each builder returns a no-argument function running one step -----------------
-
-def tiny_ops(lib):
-    """name -> step on 4×4 tensors that require grad (so the graph is recorded, as in training)."""
+def tiny_op(lib, row):
+    """The operation of a tiny-tensor row on 4×4 tensors that require grad (so the graph is recorded)."""
     a = lib.randn(4, 4, requires_grad=True)
     b = lib.randn(4, 4, requires_grad=True)
 
     def forward_backward():
         (a * b).tanh().sum().backward()
 
-    return {
-        "add 4×4": lambda: a + b,
-        "mul 4×4": lambda: a * b,
-        "matmul 4×4": lambda: a @ b,
-        "sum 4×4": lambda: a.sum(),
-        "relu 4×4": lambda: a.relu(),
-        "exp 4×4": lambda: a.exp(),
-        "getitem a[1:3]": lambda: a[1:3],
-        "forward+backward (a·b).tanh().sum()": forward_backward,
-    }
+    return {"add": lambda: a + b, "mul": lambda: a * b, "matmul": lambda: a @ b, "sum": lambda: a.sum(),
+            "relu": lambda: a.relu(), "exp": lambda: a.exp(), "getitem": lambda: a[1:3],
+            "forward_backward": forward_backward}[row]
 
 
 def mlp_step(lib, cross_entropy, batch=256, sizes=(784, 256, 10), lr=0.01):
     """One SGD step of a 2-layer MLP on a fixed random batch."""
+    import numpy as np
     rng = np.random.default_rng(0)
     n_in, n_hidden, n_out = sizes
     arrays = [rng.standard_normal((n_in, n_hidden)) / np.sqrt(n_in), np.zeros(n_hidden),
@@ -82,99 +78,83 @@ def mlp_step(lib, cross_entropy, batch=256, sizes=(784, 256, 10), lr=0.01):
     return step
 
 
-def workloads():
-    """name -> (minigrad step, torch step)."""
-    mg_tiny, torch_tiny = tiny_ops(mg), tiny_ops(torch)
-    pairs = {name: (mg_tiny[name], torch_tiny[name]) for name in mg_tiny}
-    pairs["MLP 784→256→10 train step, batch 256"] = (mlp_step(mg, F.cross_entropy),
-                                                     mlp_step(torch, torch.nn.functional.cross_entropy))
-    return pairs
+def build(lib_name, row):
+    """A timed step of ``row`` for "minigrad" or "torch" (importing only that library): ``calls`` calls."""
+    if lib_name == "minigrad":
+        import minigrad as lib
+        import minigrad.nn.functional as functional
+    else:
+        import torch as lib
+        import torch.nn.functional as functional
+    lib.manual_seed(0)
+    op = mlp_step(lib, functional.cross_entropy) if row == "mlp" else tiny_op(lib, row)
+    calls = ROWS[row][1]
+
+    def step():
+        for _ in range(calls):
+            op()
+
+    return step
 
 
-# ---- timing ----------------------------------------------------------------------------------------
+# ---- report --------------------------------------------------------------------------------------------
 
-def _seconds(fn, number):
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return time.perf_counter() - start
+def _time(seconds):
+    return f"{seconds * 1e6:.1f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
 
 
-def _calls_per_sample(fn, min_seconds):
-    number = 1
-    while _seconds(fn, number) < min_seconds:
-        number *= 2
-    return number
-
-
-def compare(mg_fn, torch_fn, repeats, min_seconds=0.02):
-    """(minigrad, torch) median seconds per call, timed in alternation after warm-up."""
-    numbers = [_calls_per_sample(fn, min_seconds) for fn in (mg_fn, torch_fn)]
-    samples = ([], [])
-    for _ in range(repeats):
-        for fn, number, out in zip((mg_fn, torch_fn), numbers, samples):
-            out.append(_seconds(fn, number) / number)
-    return statistics.median(samples[0]), statistics.median(samples[1])
-
-
-def _fmt(seconds):
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    return f"{seconds * 1e3:.2f} ms"
+def per_call(summary, calls):
+    """A summary of ``method.summarise`` with times, faults and CPU time per call instead of per step."""
+    scaled = dict(summary)
+    for key in ("mg", "torch", "mg_faults", "torch_faults", "mg_cpu", "torch_cpu"):
+        scaled[key] = summary[key] / calls
+    return scaled
 
 
 def table(results):
-    lines = ["| benchmark | minigrad | PyTorch | minigrad / PyTorch |", "|---|---:|---:|---:|"]
-    for name, (t_mg, t_torch) in results.items():
-        lines.append(f"| {name} | {_fmt(t_mg)} | {_fmt(t_torch)} | {t_mg / t_torch:.1f}× |")
+    lines = ["| benchmark | minigrad | PyTorch | minigrad / PyTorch (pairs) | minor faults / call (mg, torch) "
+             "| CPU time / call (mg, torch) |", "|---|---:|---:|---:|---:|---:|"]
+    for row, s in results.items():
+        lines.append(f"| {ROWS[row][0]} | {_time(s['mg'])} | {_time(s['torch'])} | {s['ratio']:.2f}× "
+                     f"({s['lo']:.2f}–{s['hi']:.2f}) | {s['mg_faults']:.2f}, {s['torch_faults']:.2f} "
+                     f"| {_time(s['mg_cpu'])}, {_time(s['torch_cpu'])} |")
     return "\n".join(lines)
-
-
-def write_atomic(path, text):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def profile(pairs, seconds=2.0, top=25):
-    """cProfile the minigrad side of every workload for about ``seconds`` each; print the top functions."""
-    profiler = cProfile.Profile()
-    for mg_fn, _ in pairs.values():
-        number = max(1, int(seconds / max(_seconds(mg_fn, 1), 1e-7)))
-        profiler.enable()
-        _seconds(mg_fn, number)
-        profiler.disable()
-    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=21, help="timed samples per entry (the median is kept)")
-    parser.add_argument("--out", help="also write the Markdown table to this file")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the minigrad side and exit")
+    parser.add_argument("--out", help="also write the Markdown table to this file (atomically)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and timed steps (a quick look)")
+    parser.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS), help="rows to run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the minigrad side of every row and exit")
+    parser.add_argument("--worker", nargs=2, metavar=("LIB", "ROW"), help=argparse.SUPPRESS)
+    parser.add_argument("--warmup", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--steps", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    torch.set_num_threads(THREADS)
-    numba.set_num_threads(min(THREADS, numba.config.NUMBA_NUM_THREADS))
-    mg.manual_seed(0)
-    torch.manual_seed(0)
-    pairs = workloads()
-    if args.profile:
-        profile(pairs)
+    if args.worker:
+        method.worker(args.worker[0], args.worker[1], args.warmup, args.steps, build=build)
         return
-    results = {name: compare(mg_fn, torch_fn, args.repeats) for name, (mg_fn, torch_fn) in pairs.items()}
-    settings = ", ".join(f"{k}={os.environ[k]}" for k in THREAD_ENV)
-    text = (f"CPU, {THREADS} threads (torch.set_num_threads, Numba, OpenBLAS; {settings}), float32; median of "
-            f"{args.repeats} samples after warm-up, minigrad and PyTorch alternating\n\n{table(results)}\n")
+    if args.profile:
+        for row in args.rows:
+            print(ROWS[row][0])
+            method.profile(build("minigrad", row), seconds=1.0, top=15)
+        return
+    steps, rounds = (10, 2) if args.quick else (STEPS, ROUNDS)
+    started, load_before = method.now(), method.load_average()
+    results, layers = {}, set()
+    for row in args.rows:
+        per_round = method.alternate(row, rounds, WARMUP, steps, script=__file__)
+        layers.update(entry["minigrad"]["threading_layer"] for entry in per_round)
+        results[row] = per_call(method.summarise(per_round), ROWS[row][1])
+    header = method.method_header("Framework overhead", started, load_before, layers, False, {})
+    header[-1] += (f" A timed step is a row's operation called {min(c for _, c in ROWS.values())}–"
+                   f"{max(c for _, c in ROWS.values())} times; figures are per call; {rounds} rounds of "
+                   f"{steps} timed steps after {WARMUP} warm-up steps.")
+    text = "\n".join(header) + "\n\n" + table(results) + "\n"
     print(text)
     if args.out:
-        write_atomic(args.out, text)
+        method.write_atomic(args.out, text)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """Batch normalisation over every axis but the channel axis 1, one Numba loop per channel.
 
 x is (N, C), (N, C, L) or (N, C, H, W); the kernels see it as (N, C, L) with M = N L values per channel.
-Sums are accumulated in float64 whatever the input dtype.
+Sums are accumulated in float64 whatever the input dtype. The reductions may be reassociated
+(``fastmath={"reassoc"}``, no other fast-math flag: NaN and inf propagate as usual), so that their inner
+loops over L run as several vector accumulators instead of one chain of dependent adds (5× faster at
+ResNet-18's sizes); the sums stay float64 sums of the same terms, in another order.
 """
 import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, same_dtype
+from ._threads import run
 from .workspace import recycled
 
 
@@ -22,7 +26,10 @@ def _per_channel(values, name, channels, dtype=np.float64):
     return np.ascontiguousarray(values)
 
 
-@njit(parallel=True, cache=True)
+REASSOCIATE = {"reassoc"}
+
+
+@njit(parallel=True, cache=True, fastmath=REASSOCIATE)
 def _stats_kernel(x, mean, var):
     """Per-channel mean and biased variance from sums of d = x - x[0, c, 0] (shifted, so no cancellation)."""
     n, channels, length = x.shape
@@ -52,7 +59,7 @@ def _affine_kernel(x, scale, shift, y):
             y[i, c, k] = x[i, c, k] * scale[c] + shift[c]
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, fastmath=REASSOCIATE)
 def _backward_kernel(dy, x, mean, invstd, weight, dx, dweight, dbias):
     """Per channel: the sums of dy and dy (x - mean), then dx = w invstd (dy - mean(dy) - xhat mean(dy xhat))."""
     n, channels, length = x.shape
@@ -81,7 +88,7 @@ def batch_norm_stats(x):
         raise ValueError(f"batch_norm_stats: x of shape {x.shape} has no values per channel")
     mean = np.empty(x3.shape[1])
     var = np.empty(x3.shape[1])
-    _stats_kernel(x3, mean, var)
+    run(_stats_kernel, x3.nbytes, x3, mean, var)
     return mean.astype(x.dtype), var.astype(x.dtype)
 
 
@@ -96,7 +103,7 @@ def batch_norm_forward(x, mean, invstd, weight, bias):
     scale = invstd * weight
     shift = bias - mean * scale
     y = recycled(x3.shape, x3.dtype)
-    _affine_kernel(x3, scale.astype(x.dtype), shift.astype(x.dtype), y)
+    run(_affine_kernel, x3.nbytes, x3, scale.astype(x.dtype), shift.astype(x.dtype), y)
     return y.reshape(x.shape)
 
 
@@ -119,7 +126,7 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     dx = recycled(x3.shape, x3.dtype)
     dweight = np.empty(channels)
     dbias = np.empty(channels)
-    _backward_kernel(dy3, x3, mean, invstd, weight, dx, dweight, dbias)
+    run(_backward_kernel, x3.nbytes, dy3, x3, mean, invstd, weight, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight.astype(x.dtype), dbias.astype(x.dtype)
 
 

@@ -2,10 +2,15 @@
 
 These are the CPU twins of the fused kernels in kernels.cuda.optim; both compute the same
 formulas in the parameter's dtype, with the step-dependent scalars computed once in float64.
+SGD runs as one parallel Numba pass over the parameter (reading param, grad and buf once, writing param
+and buf once), each operation rounded in the parameter's dtype as NumPy's in-place ufuncs round them.
 """
 import math
 
 import numpy as np
+from numba import njit, prange
+
+from ._threads import run
 
 
 def check_state(param, **state):
@@ -32,6 +37,21 @@ def adam_scalars(lr, beta1, beta2, step):
     return lr / (1 - beta1 ** step), math.sqrt(1 - beta2 ** step)
 
 
+@njit(parallel=True, cache=True)
+def _sgd_kernel(param, grad, buf, lr, momentum, kept, weight_decay, nesterov, first_step, use_momentum,
+                use_weight_decay):
+    """The formula of sgd_update on flat arrays, kept = 1 - dampening; buf is not touched without momentum."""
+    for i in prange(param.shape[0]):
+        g = grad[i]
+        if use_weight_decay:
+            g = g + weight_decay * param[i]
+        if use_momentum:
+            b = g if first_step else buf[i] * momentum + kept * g
+            buf[i] = b
+            g = g + momentum * b if nesterov else b
+        param[i] = param[i] - lr * g
+
+
 def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first_step):
     """One SGD step in place (buf may be None when momentum == 0):
 
@@ -41,15 +61,15 @@ def sgd_update(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov
     check_state(param, grad=grad, buf=buf)
     if momentum != 0 and buf is None:
         raise ValueError("sgd_update: momentum != 0 needs the momentum buffer buf")
-    g = grad + weight_decay * param if weight_decay != 0 else grad
-    if momentum != 0:
-        if first_step:
-            buf[...] = g
-        else:
-            buf *= momentum
-            buf += (1 - dampening) * g
-        g = g + momentum * buf if nesterov else buf
-    param -= lr * g
+    scalar = param.dtype.type
+    flat_param = np.ascontiguousarray(param).reshape(-1)
+    flat_buf = None if momentum == 0 else np.ascontiguousarray(buf).reshape(-1)
+    run(_sgd_kernel, flat_param.nbytes, flat_param, np.ascontiguousarray(grad).reshape(-1),
+        flat_param if flat_buf is None else flat_buf, scalar(lr), scalar(momentum), scalar(1 - dampening),
+        scalar(weight_decay), bool(nesterov), bool(first_step), momentum != 0, weight_decay != 0)
+    for array, flat in ((param, flat_param), (buf, flat_buf)):
+        if flat is not None and not array.flags.c_contiguous:  # flat was a copy: write it back
+            array[...] = flat.reshape(array.shape)
 
 
 def adam_update(param, grad, m, v, vmax, lr, beta1, beta2, eps, weight_decay, step, amsgrad,

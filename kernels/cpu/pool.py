@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, non_negative, pair, positive
+from ._threads import run
 from .workspace import recycled
 
 
@@ -85,40 +86,41 @@ def _max_pool_kernel(x, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax):
 @njit(parallel=True, cache=True)
 def _max_pool_2x2_kernel(x, y, argmax):
     """_max_pool_kernel for 2×2 windows at stride 2 without padding or dilation, all inside x: the four
-    values compared in the same order (row by row) with the same rule, without the general loop's bounds."""
+    values compared in the same order (row by row) with the same rule, without the general loop's bounds,
+    as selects rather than branches (random data mispredicts half of them)."""
     width = x.shape[2]
     for p in prange(x.shape[0]):
         for oh in range(y.shape[1]):
-            top, bottom = x[p, 2 * oh], x[p, 2 * oh + 1]
-            first = 2 * oh * width
+            top = 2 * oh
+            bottom = top + 1
             for ow in range(y.shape[2]):
                 iw = 2 * ow
-                best, best_index = top[iw], first + iw
-                value = top[iw + 1]
-                if value > best or np.isnan(value):
-                    best, best_index = value, first + iw + 1
-                value = bottom[iw]
-                if value > best or np.isnan(value):
-                    best, best_index = value, first + width + iw
-                value = bottom[iw + 1]
-                if value > best or np.isnan(value):
-                    best, best_index = value, first + width + iw + 1
+                best = x[p, top, iw]
+                best_index = top * width + iw
+                value = x[p, top, iw + 1]
+                take = (value > best) | (value != value)
+                best = value if take else best
+                best_index = top * width + iw + 1 if take else best_index
+                value = x[p, bottom, iw]
+                take = (value > best) | (value != value)
+                best = value if take else best
+                best_index = bottom * width + iw if take else best_index
+                value = x[p, bottom, iw + 1]
+                take = (value > best) | (value != value)
+                best = value if take else best
+                best_index = bottom * width + iw + 1 if take else best_index
                 y[p, oh, ow] = best
                 argmax[p, oh, ow] = best_index
 
 
 @njit(parallel=True, cache=True)
 def _max_pool_backward_kernel(dy, argmax, dx):
-    """dx[p].flat[argmax[p, o]] += dy[p, o]."""
-    width = dx.shape[2]
+    """dx[p].flat[argmax[p].flat[o]] += dy[p].flat[o]; dx is (P, H W), dy and argmax (P, OH OW)."""
     for p in prange(dx.shape[0]):
-        for ih in range(dx.shape[1]):
-            for iw in range(width):
-                dx[p, ih, iw] = 0
-        for oh in range(dy.shape[1]):
-            for ow in range(dy.shape[2]):
-                index = argmax[p, oh, ow]
-                dx[p, index // width, index % width] += dy[p, oh, ow]
+        for i in range(dx.shape[1]):
+            dx[p, i] = 0
+        for o in range(dy.shape[1]):
+            dx[p, argmax[p, o]] += dy[p, o]
 
 
 @njit(cache=True)
@@ -197,9 +199,9 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     argmax = recycled(y.shape, np.int64)
     if (kh, kw, sh, sw, ph, pw, dh, dw) == (2, 2, 2, 2, 0, 0, 1, 1) and 2 * out_h <= x.shape[-2] \
             and 2 * out_w <= x.shape[-1]:
-        _max_pool_2x2_kernel(planes, y, argmax)
+        run(_max_pool_2x2_kernel, planes.nbytes, planes, y, argmax)
     else:
-        _max_pool_kernel(planes, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax)
+        run(_max_pool_kernel, planes.nbytes, planes, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax)
     out_shape = (*x.shape[:-2], out_h, out_w)
     return y.reshape(out_shape), argmax.reshape(out_shape)
 
@@ -212,9 +214,10 @@ def max_pool2d_backward(dy, argmax, x_shape):
         raise ValueError(f"max_pool2d_backward: argmax must be an int64 array of dy's shape {dy.shape}")
     if dy.shape[:-2] != x_shape[:-2]:
         raise ValueError(f"max_pool2d_backward: dy of shape {dy.shape} does not match x_shape {x_shape}")
-    dx = recycled((dy_planes.shape[0], *x_shape[-2:]), dy.dtype)
-    argmax = np.ascontiguousarray(argmax).reshape(dy_planes.shape)
-    _max_pool_backward_kernel(dy_planes, argmax, dx)
+    planes = dy_planes.shape[0]
+    dx = recycled((planes, x_shape[-2] * x_shape[-1]), dy.dtype)
+    argmax = np.ascontiguousarray(argmax).reshape(planes, -1)
+    run(_max_pool_backward_kernel, dx.nbytes, dy_planes.reshape(planes, -1), argmax, dx)
     return dx.reshape(x_shape)
 
 
@@ -233,7 +236,8 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     kh, kw, sh, sw, ph, pw, _, _, out_h, out_w = _geometry(
         "avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode, _avg_pool_padding_limit)
     y = np.empty((planes.shape[0], out_h, out_w), dtype=x.dtype)
-    _avg_pool_kernel(planes, kh, kw, sh, sw, ph, pw, *_avg_options(count_include_pad, divisor_override), y)
+    options = _avg_options(count_include_pad, divisor_override)
+    run(_avg_pool_kernel, planes.nbytes, planes, kh, kw, sh, sw, ph, pw, *options, y)
     return y.reshape(*x.shape[:-2], out_h, out_w)
 
 
@@ -248,7 +252,8 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
         raise ValueError(
             f"avg_pool2d_backward: dy has shape {dy.shape}, expected {(*x_shape[:-2], out_h, out_w)} for x_shape {x_shape}")
     dx = recycled((dy_planes.shape[0], *x_shape[-2:]), dy.dtype)
-    _avg_pool_backward_kernel(dy_planes, kh, kw, sh, sw, ph, pw, *_avg_options(count_include_pad, divisor_override), dx)
+    options = _avg_options(count_include_pad, divisor_override)
+    run(_avg_pool_backward_kernel, dx.nbytes, dy_planes, kh, kw, sh, sw, ph, pw, *options, dx)
     return dx.reshape(x_shape)
 
 

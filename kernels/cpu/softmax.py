@@ -9,6 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._args import float_array, same_dtype
+from ._threads import run
 
 
 def _check(logits, labels, label_smoothing, op):
@@ -66,7 +67,7 @@ def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0):
     logits, labels, label_smoothing = _check(logits, labels, label_smoothing, "softmax_cross_entropy_forward")
     losses = np.empty(logits.shape[0], dtype=logits.dtype)
     probs = np.empty_like(logits)
-    _forward_kernel(logits, labels, label_smoothing, losses, probs)
+    run(_forward_kernel, logits.nbytes, logits, labels, label_smoothing, losses, probs)
     return losses, probs
 
 
@@ -78,5 +79,5 @@ def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0):
     if dlosses.shape != labels.shape:
         raise ValueError(f"softmax_cross_entropy_backward: dlosses must have shape {labels.shape}, got {dlosses.shape}")
     dlogits = np.empty_like(probs)
-    _backward_kernel(probs, labels, dlosses, label_smoothing, dlogits)
+    run(_backward_kernel, probs.nbytes, probs, labels, dlosses, label_smoothing, dlogits)
     return dlogits

@@ -9,10 +9,13 @@ reuse is safe by construction. Each thread has its own buffers.
 ``recycled(shape, dtype)`` is for arrays a kernel returns (conv outputs and gradients): it hands out an
 array of this cache only when nothing but the cache refers to it any more, that is when no tensor, view
 (a view holds its base), saved value or frame of the caller can still reach it (``sys.getrefcount``);
-otherwise it allocates a new one. Arrays under RECYCLE_MIN_BYTES are left to malloc, which does not fault
-for them, and the cache lets go of unused arrays once it holds more than RECYCLE_MAX_BYTES (1.5 GiB per
-thread). The CPU backend takes the results of its elementwise maps (relu and its gradient, float add,
-subtract, multiply, divide, empty, zeros) from here too.
+otherwise it allocates a new one. Arrays under RECYCLE_MIN_BYTES (64 KiB) are left to malloc; larger ones
+are not, because glibc gives the top of its heap back to the OS once more than its trim threshold is free
+(128 KiB by default, raised only after large mmapped blocks were freed, so it depends on the process's
+allocation history) and faults it in again on the next step: a LeNet-5 step whose 100–200 KiB matmul
+results went to malloc made 130 faults a step. The cache lets go of unused arrays once it holds more than
+RECYCLE_MAX_BYTES (1.5 GiB per thread). The CPU backend takes the results of its elementwise maps (relu and
+its gradient, float add, subtract, multiply, divide, matmul of two matrices, empty, zeros) from here too.
 
 Every fresh buffer or array counts in ``allocations()``: after a warm-up step it stays constant.
 """
@@ -22,7 +25,7 @@ import threading
 import numpy as np
 
 
-RECYCLE_MIN_BYTES = 256 * 2**10
+RECYCLE_MIN_BYTES = 64 * 2**10
 # Recycled arrays a thread's cache may hold (in use or not) before it lets go of the unused ones. A training
 # step's working set has to fit for a warm step not to allocate: ResNet-18 (CIFAR) holds 587 MiB at batch
 # 32 and 918 MiB at batch 64, LeNet-5 15 MiB at batch 64. 1.5 GiB keeps ResNet-18 allocation-free up to
@@ -60,8 +63,11 @@ def scratch(name, shape, dtype):
 def recycled(shape, dtype):
     """An array of ``shape`` and ``dtype`` (contents undefined) that nothing else refers to, to be returned."""
     dtype = np.dtype(dtype)
-    shape = tuple(int(s) for s in shape)
-    if np.prod(shape, dtype=np.int64) * dtype.itemsize < RECYCLE_MIN_BYTES:
+    shape = tuple(map(int, shape))
+    size = 1
+    for n in shape:
+        size *= n
+    if size * dtype.itemsize < RECYCLE_MIN_BYTES:
         return np.empty(shape, dtype=dtype)
     arrays = _buffers.by_shape.setdefault((shape, dtype), [])
     if _UNREFERENCED is None:

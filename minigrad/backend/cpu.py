@@ -8,6 +8,13 @@ Numba's OpenMP threads and OpenBLAS's threads share the same cores: idle OpenMP 
 slow every BLAS call down (measured 9 ms vs 30-150 ms for a LeNet-5 step on 2 cores), so unless the
 user chose otherwise, idle OpenMP threads wait passively (``OMP_WAIT_POLICY=PASSIVE``, read when
 the first parallel kernel loads the OpenMP runtime).
+
+Threading layer: Numba's default (``omp`` where it is available), left to ``NUMBA_THREADING_LAYER``.
+``workqueue`` against ``omp`` with the honest benchmark (``benchmarks/cpu.py``'s fresh processes,
+alternating; LeNet-5 b64, 8 pairs, 2026-12-01 on the shared 2-core machine) gave 0.93× wall time
+(range 0.08–22) and 1.03× CPU time (0.26–3.0): no difference above the noise, so no reason to override
+Numba's choice. The small kernels (ReLU and its mask, batch norm, pooling, SGD) run one ``prange`` pass
+over channels, planes or elements, which pays on 2 cores next to OpenBLAS's threads.
 """
 import importlib
 import os
@@ -76,7 +83,7 @@ def result_array(shape, dtype):
     return recycled(shape, dtype)
 
 
-_RECYCLE_MIN_BYTES = 256 * 2**10  # kernels.cpu.workspace.RECYCLE_MIN_BYTES, without importing Numba for it
+_RECYCLE_MIN_BYTES = 64 * 2**10  # kernels.cpu.workspace.RECYCLE_MIN_BYTES, without importing Numba for it
 
 
 def _result_shape(a, b):
@@ -117,15 +124,29 @@ def sigmoid(x):
     return np.tanh(x * 0.5) * 0.5 + 0.5
 
 
+def _large_float(*arrays):
+    """True when the arrays are C-contiguous, of one shape and float dtype, and large: the Numba maps' case."""
+    first = arrays[0]
+    return (first.nbytes >= _RECYCLE_MIN_BYTES and first.dtype.kind == "f"
+            and all(type(a) is np.ndarray and a.flags.c_contiguous and a.shape == first.shape
+                    and a.dtype == first.dtype for a in arrays))
+
+
 def relu(x):
-    if x.nbytes >= _RECYCLE_MIN_BYTES and x.dtype.kind == "f":
-        return np.maximum(x, 0, out=result_array(x.shape, x.dtype))
+    """max(x, 0); large arrays in one parallel pass (kernels.cpu.elementwise) into a recycled result."""
+    if _large_float(x):
+        from kernels.cpu.elementwise import relu_into
+        return relu_into(x, result_array(x.shape, x.dtype))
     return np.maximum(x, 0)
 
 
 def relu_backward(g, x):
-    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; the mask is written
-    into the result first, so no temporary is allocated"""
+    """g · [x > 0] (the fused reverse rule of relu), in the dtype of g and x together; large arrays in one
+    parallel pass (kernels.cpu.elementwise), others with the mask written into the result first, so no
+    temporary is allocated"""
+    if _large_float(g, x):
+        from kernels.cpu.elementwise import relu_backward_into
+        return relu_backward_into(g, x, result_array(x.shape, x.dtype))
     if g.nbytes < _RECYCLE_MIN_BYTES and g.shape == x.shape:
         return np.multiply(g, x > 0, dtype=np.result_type(g, x))
     out = result_array(_result_shape(g, x), np.result_type(g, x))
@@ -148,8 +169,14 @@ sum, max, argmax = np.sum, np.max, np.argmax
 
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
-    """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy)."""
-    return np.matmul(np.swapaxes(a, -1, -2) if transpose_a else a, np.swapaxes(b, -1, -2) if transpose_b else b)
+    """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy); the product of
+    two matrices of one float dtype goes into a result_array when it is large."""
+    a = np.swapaxes(a, -1, -2) if transpose_a else a
+    b = np.swapaxes(b, -1, -2) if transpose_b else b
+    if (a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]
+            and a.shape[0] * b.shape[1] * a.itemsize >= _RECYCLE_MIN_BYTES):
+        return np.matmul(a, b, out=result_array((a.shape[0], b.shape[1]), a.dtype))
+    return np.matmul(a, b)
 reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate
 
 

@@ -6,7 +6,7 @@ import torch.nn.functional as tF
 
 from kernels.cpu import batch_norm_backward, batch_norm_forward, batch_norm_stats
 
-SHAPES = [(7, 5), (4, 3, 9), (3, 4, 5, 6), (1, 3, 4, 4)]
+SHAPES = [(7, 5), (4, 3, 9), (3, 4, 5, 6), (1, 3, 4, 4), (5, 3, 7, 9)]  # the last: 63 a row, past a vector's width
 EPS = 1e-5
 
 
@@ -34,6 +34,25 @@ def test_batch_norm_stats_are_stable_for_a_large_mean(rng):
     got_mean, got_var = batch_norm_stats(x)
     np.testing.assert_allclose(got_mean, mean.numpy(), rtol=1e-7)
     np.testing.assert_allclose(got_var, var.numpy(), rtol=1e-6)
+
+
+def test_batch_norm_stats_and_backward_propagate_nan_and_inf_like_torch(rng):
+    x = rng.standard_normal((4, 3, 6, 5))
+    x[1, 0, 2, 3], x[2, 1, 0, 4] = np.nan, np.inf
+    dy = rng.standard_normal(x.shape)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = tF.batch_norm(xt, None, None, None, None, training=True, eps=EPS)
+    yt.backward(torch.tensor(dy))
+    var, mean = torch.var_mean(torch.tensor(x), dim=(0, 2, 3), unbiased=False)
+    got_mean, got_var = batch_norm_stats(x)
+    np.testing.assert_array_equal(np.isfinite(got_mean), np.isfinite(mean.numpy()))
+    np.testing.assert_array_equal(np.isfinite(got_var), np.isfinite(var.numpy()))
+    np.testing.assert_allclose(got_var[2], var[2].item(), rtol=1e-12)
+    y = batch_norm_forward(x, got_mean, _invstd(got_var), None, None)
+    dx, dweight, dbias = batch_norm_backward(dy, x, got_mean, _invstd(got_var), None)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(yt.detach().numpy()))
+    np.testing.assert_array_equal(np.isnan(dx), np.isnan(xt.grad.numpy()))
+    assert np.isnan(dweight[:2]).all() and np.isfinite(dweight[2]) and np.isfinite(dbias).all()
 
 
 @pytest.mark.parametrize("affine", [True, False])

@@ -91,16 +91,21 @@ def test_the_backend_and_the_workspace_agree_on_what_is_large():
 
 
 @pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # inf · 0 on purpose
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape", [(3, 5), (256, 1024)], ids=["small", "recycled"])
-def test_recycled_elementwise_results_equal_numpy(shape, rng):
-    g = rng.standard_normal(shape).astype(np.float32)
-    x = rng.standard_normal(shape).astype(np.float32)
+def test_recycled_elementwise_results_equal_numpy(shape, dtype, rng):
+    g = rng.standard_normal(shape).astype(dtype)
+    x = rng.standard_normal(shape).astype(dtype)
     g.flat[:4] = [np.nan, np.inf, -np.inf, 1.0]
     x.flat[:4] = [-1.0, -1.0, 2.0, np.nan]
     row = rng.standard_normal(shape[1]).astype(np.float32)
+    assert backend.relu(x).dtype == backend.relu_backward(g, x).dtype == dtype
     np.testing.assert_array_equal(backend.relu(x), np.maximum(x, 0))
     np.testing.assert_array_equal(backend.relu_backward(g, x), g * (x > 0))
     np.testing.assert_array_equal(backend.relu_backward(g, x.astype(np.float64)), g * (x.astype(np.float64) > 0))
+    np.testing.assert_array_equal(backend.relu_backward(g[:, ::2], x[:, ::2]), g[:, ::2] * (x[:, ::2] > 0))
+    np.testing.assert_array_equal(backend.matmul(g, x, transpose_b=True), g @ x.T)
+    np.testing.assert_array_equal(backend.matmul(g, x, transpose_a=True), g.T @ x)
     for name in ("add", "subtract", "multiply", "divide"):
         np.testing.assert_array_equal(getattr(backend, name)(g, row), getattr(np, name)(g, row))
         np.testing.assert_array_equal(getattr(backend, name)(row, x), getattr(np, name)(row, x))
