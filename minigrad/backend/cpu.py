@@ -21,6 +21,8 @@ import os
 
 import numpy as np
 
+from kernels.cpu import blas
+
 from ..backends import cpu as settings
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -170,13 +172,15 @@ sum, max, argmax = np.sum, np.max, np.argmax
 
 def matmul(a, b, transpose_a=False, transpose_b=False):
     """np.matmul of a and b, each with its last two axes swapped where asked (views, no copy); the product of
-    two matrices of one float dtype goes into a result_array when it is large."""
+    two matrices of one float dtype goes into a result_array when it is large; products under
+    blas.SMALL_GEMM_FLOPS run with OpenBLAS on one thread (kernels.cpu.blas)."""
     a = np.swapaxes(a, -1, -2) if transpose_a else a
     b = np.swapaxes(b, -1, -2) if transpose_b else b
-    if (a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]
-            and a.shape[0] * b.shape[1] * a.itemsize >= _RECYCLE_MIN_BYTES):
-        return np.matmul(a, b, out=result_array((a.shape[0], b.shape[1]), a.dtype))
-    return np.matmul(a, b)
+    with blas.single_threaded(2 * a.size * (b.shape[-1] if b.ndim > 1 else 1)):
+        if (a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]
+                and a.shape[0] * b.shape[1] * a.itemsize >= _RECYCLE_MIN_BYTES):
+            return np.matmul(a, b, out=result_array((a.shape[0], b.shape[1]), a.dtype))
+        return np.matmul(a, b)
 reshape, transpose, broadcast_to, concatenate = np.reshape, np.transpose, np.broadcast_to, np.concatenate
 
 
@@ -287,5 +291,6 @@ def workspace_allocations():
 
 def clear_workspaces():
     """Free the CPU kernels' scratch buffers of this thread (they are allocated again when next needed)."""
-    from kernels.cpu import workspace
+    from kernels.cpu import conv_columns, workspace
     workspace.clear()
+    conv_columns.clear()

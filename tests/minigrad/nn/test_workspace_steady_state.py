@@ -65,3 +65,14 @@ def test_recycled_arrays_saved_for_backward_are_not_reused(rng, monkeypatch):
     (torch.nn.functional.conv2d(xt, wt, None, 1, 1) ** 2).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(w.grad.numpy(), wt.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_clear_workspaces_also_drops_the_kept_conv_columns():
+    from kernels.cpu import conv_columns
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    x = mg.randn(2, 3, 8, 8)
+    conv(x).sum().backward()
+    conv(x)
+    assert conv_columns._cache.slots
+    cpu.clear_workspaces()
+    assert conv_columns._cache.slots == []
