@@ -18,7 +18,8 @@ import math
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant, scalar_constant
+from kernels.cuda.launch import (check_device_array, check_out, empty, grid_1d, int64_constant, launch,
+                                 scalar_constant)
 from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
@@ -123,7 +124,7 @@ def elementwise(fn, arity, name, result=promoted_dtype):
     """Launcher for out = fn(*operands) with broadcasting; `result(operands)` picks out's dtype."""
     kernel, contiguous_kernel = _KERNELS[arity](fn), _CONTIGUOUS_KERNELS[arity](fn)
 
-    def launch(*operands, out=None):
+    def op(*operands, out=None):
         if len(operands) != arity:
             raise TypeError(f"{name} takes {arity} operands, got {len(operands)}")
         if not any(cuda.devicearray.is_cuda_ndarray(x) for x in operands):
@@ -133,22 +134,22 @@ def elementwise(fn, arity, name, result=promoted_dtype):
                              for k, x in enumerate(operands)])
         shape = broadcast_shape(name, *shapes)
         if out is None:
-            out = cuda.device_array(shape, result(operands))
+            out = empty(shape, result(operands))
         else:
             check_out(out, shape, out.dtype)
         if out.size == 0:
             return out
         blocks, threads = grid_1d(out.size)
         if all(s == shape or x.size == 1 for s, x in zip(shapes, flat)):
-            contiguous_kernel[blocks, threads](out.reshape(out.size), *flat)
+            launch(contiguous_kernel, blocks, threads, out.reshape(out.size), *flat)
             return out
         geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
-        kernel[blocks, threads](out.reshape(out.size), *flat, geometry)
+        launch(kernel, blocks, threads, out.reshape(out.size), *flat, geometry)
         return out
 
-    launch.__name__ = launch.__qualname__ = name
-    launch.__doc__ = f"Elementwise {name} of {arity} broadcast operand(s) (see module docstring)."
-    return launch
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} of {arity} broadcast operand(s) (see module docstring)."
+    return op
 
 
 @cuda.jit(device=True)
@@ -349,4 +350,4 @@ copy = elementwise(_identity, 1, "copy")
 
 def astype(x, dtype, out=None):
     """x converted to `dtype` (a new device array, or `out`)."""
-    return copy(x, out=cuda.device_array(x.shape, dtype) if out is None else out)
+    return copy(x, out=empty(x.shape, dtype) if out is None else out)
