@@ -119,24 +119,6 @@ def int64_constant(rows):
     return to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
 
 
-_constants = {}
-
-
-def scalar_constant(value, dtype):
-    """A read-only 0-d device array holding the Python number ``value`` as ``dtype``.
-
-    Cached by (type, repr, dtype) (so -0.0, nan and True stay themselves), so a repeated number (the 1
-    in 1 - y², the N of a mean, a momentum) costs one host-to-device copy per process, not one per use.
-    """
-    key = (type(value).__name__, repr(value), np.dtype(dtype).str)
-    constant = _constants.get(key)
-    if constant is None:
-        if len(_constants) >= 4096:
-            _constants.clear()
-        constant = _constants[key] = to_device(np.array(value, dtype=dtype))
-    return constant
-
-
 @functools.lru_cache(maxsize=256)
 def _dtype_set(dtypes):
     return frozenset(np.dtype(d) for d in dtypes)

@@ -14,7 +14,6 @@ from numba import config, cuda
 from kernels.cuda import (bitwise as bw, elementwise as ew, gemm, index as ix, launch, reduce as rd, shape as sh,
                           staging, streams)
 from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  (CUDA only: one launch per step)
-from kernels.cuda.launch import scalar_constant
 
 from .cpu import lazy_kernels
 
@@ -57,7 +56,7 @@ def asarray(data, dtype=None):
     if is_device_array(data):
         return data if dtype is None else astype(data, dtype)
     if isinstance(data, numbers.Number) and dtype is not None:
-        return scalar_constant(data, dtype)  # a number made a constant tensor (1 in 1 - y²): copied once, cached
+        return sh.full((), data, dtype)  # a number made a constant tensor: filled on the device, no copy
     return from_numpy(np.asarray(data, dtype=dtype))
 
 
