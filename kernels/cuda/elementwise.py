@@ -138,14 +138,14 @@ def _is_scalar(x):
     return isinstance(x, (bool, int, float, np.generic))
 
 
-def _as_device_operand(x, dtype, name):
+def _as_device_operand(x, dtype, name, k):
     """A device array as it is, a Python scalar as a 1-element device array of `dtype` (filled on the device)."""
     if cuda.devicearray.is_cuda_ndarray(x):
-        check_device_array(x, name)
+        check_device_array(x, f"{name} operand {k}")
         return x.reshape(x.size), tuple(x.shape)
     if _is_scalar(x):
         return full((1,), x, dtype), ()
-    raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
+    raise TypeError(f"{name} operand {k} must be a device array or a Python scalar, got {type(x).__name__}")
 
 
 def elementwise(fn, arity, name, result=promoted_dtype):
@@ -160,9 +160,8 @@ def elementwise(fn, arity, name, result=promoted_dtype):
         dtype = promoted_dtype(operands)
         if arity == 2 and _is_scalar(operands[0]) != _is_scalar(operands[1]):
             return _with_scalar(fn, name, operands, dtype, result, out)
-        flat, shapes = zip(*[_as_device_operand(x, dtype, f"{name} operand {k}")
-                             for k, x in enumerate(operands)])
-        shape = broadcast_shape(name, *shapes)
+        flat, shapes = zip(*[_as_device_operand(x, dtype, name, k) for k, x in enumerate(operands)])
+        shape = shapes[0] if shapes.count(shapes[0]) == arity else broadcast_shape(name, *shapes)
         if out is None:
             out = empty(shape, result(operands))
         else:

@@ -95,6 +95,8 @@ def argument_key(value):
     """What numba's typing of a launch argument depends on, or None where that is not known here
     (the launch then goes through numba's dispatcher)."""
     kind = type(value)
+    if kind is _DEVICE_ARRAY:
+        return array_types.array_key(value)
     if kind is int:
         return kind if -(1 << 63) <= value < (1 << 63) else None  # int64; numba types larger ones uint64
     if kind in _SCALAR_TYPES:
@@ -102,8 +104,6 @@ def argument_key(value):
     if kind is tuple:
         parts = tuple(map(argument_key, value))
         return None if None in parts else parts
-    if kind is _DEVICE_ARRAY:
-        return array_types.array_key(value)
     return None
 
 
@@ -126,6 +126,9 @@ def _dtype_set(dtypes):
 
 def check_device_array(x, name, dtypes=None, contiguous=True):
     """Raise TypeError unless x is a numba device array (C-contiguous, of one of `dtypes`)."""
+    if type(x) is _DEVICE_ARRAY and not SIMULATED:  # the common case, read off numba-cuda's layout model
+        if (not contiguous or x._dummy.flags["C_CONTIGUOUS"]) and (dtypes is None or x.dtype in dtypes):
+            return
     if not cuda.devicearray.is_cuda_ndarray(x):
         raise TypeError(f"{name} must be a numba device array (use cuda.to_device), "
                         f"got {type(x).__name__}")
