@@ -141,13 +141,17 @@ def _pool_memory_manager():
 def pooled_memalloc(pool, context, size):
     """A MemoryPointer on a pooled block (raw blocks are MemoryPointers too); when numba frees it,
     the block goes back to the pool."""
-    from numba.cuda.cudadrv import driver
-
+    if not _memory_pointer:
+        from numba.cuda.cudadrv import driver
+        _memory_pointer.append(driver.MemoryPointer)
     block, binned = pool.acquire(size)
 
     def release():
         pool.release(block, binned)
-    return driver.MemoryPointer(context, block.device_pointer, size, finalizer=release)
+    return _memory_pointer[0](context, block.device_pointer, size, finalizer=release)
+
+
+_memory_pointer = []
 
 
 def empty_cache():

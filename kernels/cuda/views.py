@@ -95,10 +95,10 @@ def new_array(shape, dtype, stream):
     """``cuda.device_array(shape, dtype, stream=stream)`` (C order), filled in directly like ``_c_view``
     when the shape is a non-empty tuple of ints: numba-cuda's constructor normalises and checks the
     shape, strides and dtype in Python on each of the ~50 arrays of a LeNet-5 step."""
-    from numba import cuda
     dtype = _dtypes.get(dtype) or _dtypes.setdefault(dtype, np.dtype(dtype))
     shape = (shape,) if type(shape) is int else shape
     if not (_direct and type(shape) is tuple and shape and all(type(s) is int and s > 0 for s in shape)):
+        from numba import cuda
         return cuda.device_array(shape, dtype, stream=stream)
     array = object.__new__(_device_array[0])
     itemsize = dtype.itemsize
