@@ -46,10 +46,10 @@ def reset():
 
 def record_stream(stream):
     """Count one launch or copy on `stream` (0 or None: the default stream)."""
-    if not stream or streams.handle(stream) in _DEFAULT_HANDLES:
-        _by_stream["default"] += 1
-    elif streams.is_backend_stream(stream):
+    if streams.is_backend_stream(stream):
         _by_stream["backend"] += 1
+    elif not stream or streams.handle(stream) in _DEFAULT_HANDLES:
+        _by_stream["default"] += 1
     else:
         _by_stream["other"] += 1
 

@@ -49,7 +49,6 @@ def reduction_threads(n):
 SIMULATED = bool(config.ENABLE_CUDASIM)
 _compiled = {}
 _dimensions = {}
-_core_stream = []
 
 
 def launch(kernel, griddim, blockdim, *args, sharedmem=0):
@@ -69,16 +68,15 @@ def launch(kernel, griddim, blockdim, *args, sharedmem=0):
     if compiled is not None:
         dimensions = _dimensions.get((griddim, blockdim))
         if dimensions is None:
+            if len(_dimensions) >= 4096:
+                _dimensions.clear()
             dimensions = _dimensions[griddim, blockdim] = normalize_kernel_dimensions(griddim, blockdim)
-        compiled.launch(args, *dimensions, _core_stream[0], sharedmem)
+        compiled.launch(args, *dimensions, streams.core_stream(), sharedmem)
         return
     kernel[griddim, blockdim, streams.stream(), sharedmem](*args)
     if None not in key:
         compiled = kernel.overloads.get(tuple(kernel.typeof_pyval(a) for a in args))
         if compiled is not None and not getattr(compiled, "launch_config_sensitive", False):
-            if not _core_stream:
-                from numba.cuda.cudadrv import driver
-                _core_stream.append(driver._to_core_stream(streams.stream()))
             _compiled[key] = compiled
 
 

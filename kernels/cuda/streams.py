@@ -15,7 +15,7 @@ the simulator's stream object (everything runs at once there).
 """
 from numba import config, cuda
 
-_stream = []
+_stream, _core = [], []
 
 
 def stream():
@@ -23,6 +23,14 @@ def stream():
     if not _stream:
         _stream.append(_non_blocking_stream())
     return _stream[0]
+
+
+def core_stream():
+    """The same stream as the cuda.core object that numba-cuda's compiled kernels launch on."""
+    if not _core:
+        from numba.cuda.cudadrv import driver
+        _core.append(driver._to_core_stream(stream()))
+    return _core[0]
 
 
 def synchronize():
@@ -34,7 +42,7 @@ def is_backend_stream(candidate):
     """Whether a numba or cuda.core stream (or its handle) is the backend's stream."""
     if not _stream:
         return False
-    if candidate is _stream[0]:
+    if candidate is _stream[0] or (_core and candidate is _core[0]):
         return True
     return bool(candidate) and handle(candidate) == handle(_stream[0])
 
