@@ -262,13 +262,13 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     chunks = ceil_div(count, CHUNK)
     if channels and count and (chunks == 1 or channels >= ONE_LAUNCH_CHANNELS):
         launch(_backward_kernel, channels, reduction_threads(count), dy3, x3, mean, invstd, weight_or_placeholder,
-                                                             weight is not None, dx, dweight, dbias)
+               weight is not None, dx, dweight, dbias)
     elif channels and count:
         partials = empty((2, channels, chunks), np.float64)
         threads = reduction_threads(min(count, CHUNK))
         launch(_backward_partials_kernel, (channels, chunks), threads, dy3, x3, mean, partials)
         launch(_backward_finish_kernel, (channels, chunks), threads, dy3, x3, mean, invstd, weight_or_placeholder,
-                                                             weight is not None, partials, dx, dweight, dbias)
+               weight is not None, partials, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight, dbias
 
 
@@ -297,8 +297,8 @@ def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, ep
         launch(_partial_sums_kernel, (channels, chunks), threads, x3, partials)
         placeholder = stats[0]
         launch(_finish_kernel, (channels, chunks), threads,
-            x3, partials, placeholder if weight is None else weight, placeholder if bias is None else bias,
-            weight is not None, placeholder if running_mean is None else running_mean,
-            placeholder if running_var is None else running_var, running_mean is not None,
-            float(momentum), float(eps), y, stats)
+               x3, partials, placeholder if weight is None else weight, placeholder if bias is None else bias,
+               weight is not None, placeholder if running_mean is None else running_mean,
+               placeholder if running_var is None else running_var, running_mean is not None,
+               float(momentum), float(eps), y, stats)
     return y.reshape(x.shape), stats[0], stats[1], stats[2]

@@ -216,8 +216,8 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=N
     kernel = _gemm_kernel(dtype, bm, bn, bk, tm, tn)
     bias_axis = 0 if bias is None else 1 if bias_rows else 2
     launch(kernel, grid, (bm // tm) * (bn // tn), c3, a3, b3, _no_bias(dtype) if bias is None else bias, bias_axis,
-                                          bool(trans_a), bool(trans_b), bool(reduce_batch),
-                                          dtype.type(alpha), dtype.type(beta))
+           bool(trans_a), bool(trans_b), bool(reduce_batch),
+           dtype.type(alpha), dtype.type(beta))
     return c
 
 

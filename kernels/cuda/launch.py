@@ -12,7 +12,7 @@ import functools
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import allocator, array_types, counters, streams, views  # noqa: F401  (array_types, views install on import)
+from kernels.cuda import allocator, array_types, counters, streams, views  # noqa: F401  (views install on import)
 
 counters.install()
 allocator.install()

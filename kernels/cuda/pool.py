@@ -177,7 +177,7 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if dx.size:
         blocks = min(dx.shape[0], MAX_PLANE_BLOCKS)
         launch(_max_pool_backward_kernel, blocks, threads_for(x_shape[-2] * x_shape[-1]),
-            dy_planes, argmax.reshape(dy_planes.shape), dx)
+               dy_planes, argmax.reshape(dy_planes.shape), dx)
     return dx.reshape(x_shape)
 
 

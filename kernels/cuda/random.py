@@ -92,7 +92,7 @@ def _draw(kernel, shape, dtype, seed, offset, parameter):
     if out.size:
         blocks, threads = grid_1d(counters_needed(out.size))
         launch(kernel, blocks, threads, out.reshape(out.size), np.uint64(seed), np.uint64(offset),
-                                np.float32(parameter))
+               np.float32(parameter))
     return out
 
 

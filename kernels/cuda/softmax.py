@@ -131,5 +131,5 @@ def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0, 
         blocks, threads = grid_1d(probs.size)
         scale = 1.0 / probs.shape[0] if of_mean else 1.0
         launch(_backward_kernel, blocks, threads, probs, labels, dlosses.reshape(1) if of_mean else dlosses,
-                                          0 if of_mean else 1, scale, label_smoothing, dlogits)
+               0 if of_mean else 1, scale, label_smoothing, dlogits)
     return dlogits
