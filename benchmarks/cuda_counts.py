@@ -122,6 +122,10 @@ def measure(name, batch, args, probe):
         row[field] = value if value is not None else "-"
     if counted is not None:
         row["launches_by_kernel"] = counted["launches_by_kernel"]
+        if "by_stream" in counted:
+            row["by_stream"] = counted["by_stream"]
+    if driver is not None:
+        row["on_default_stream"] = driver.get("on_default_stream", 0)
         if driver is not None:
             row["counters_agree"] = all(driver.get(f, 0) == counted[f] for f in FIELDS if f != "pool_hits")
     if args.profile:

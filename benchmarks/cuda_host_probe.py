@@ -5,12 +5,14 @@ stand-in for the CUDA driver under numba-cuda:
 
     device memory      host memory (NumPy buffers whose addresses stand in for device pointers),
                        handed out through kernels.cuda.allocator's pool, as the GPU plugin does
-    pinned memory      NumPy buffers; events complete at once; streams are handles only
+    pinned memory      NumPy buffers; events complete at once; streams are handles only (a stream
+                       numba-cuda creates gets the handle STREAM_HANDLE)
     copies             memmove between those buffers (so values that never touch a kernel survive)
     kernel launch      numba-cuda's real dispatcher (argument typing, overload lookup, lowering to
                        LLVM on first use), then recorded in LAUNCHES and skipped: no kernel runs
 
-What it measures: launches, driver allocations, copies and synchronisations (COUNTS, counted here at
+What it measures: launches, driver allocations, copies and synchronisations, and how many launches
+and copies went to the default stream and to others (COUNTS, counted here at
 the driver's place, independently of kernels.cuda.counters, so each checks the other, and it also
 counts code older than those counters), and host milliseconds per step. Values computed by kernels
 are garbage (nothing runs), so it proves costs, never results.
@@ -23,6 +25,7 @@ import sys
 
 LAUNCHES = []
 COUNTS = collections.Counter()
+STREAM_HANDLE = 0x5EAD
 _buffers = {}
 
 
@@ -70,6 +73,7 @@ def install():
     class Context:
         device = _Device
         memory_manager = type("Manager", (), {"pool": None})()
+        deallocations = type("Deallocations", (), {"add_item": staticmethod(lambda *args: None)})()
 
         def memalloc(self, size):
             if self.memory_manager.pool is None:  # code without kernels.cuda.allocator: every request allocates
@@ -101,20 +105,23 @@ def install():
     cuda.current_context = api.current_context = lambda *a, **k: CONTEXT
     cuda.is_available = lambda: True
     driver._to_core_stream = lambda stream: stream
+    driver.driver.cuStreamCreate = lambda flags: binding.CUstream(STREAM_HANDLE)
+    driver.driver.cuStreamDestroy = lambda handle: None
 
     def pointer(obj, host=False):
         return driver.host_pointer(obj, readonly=True) if host else driver.device_pointer(obj)
 
-    def memmove(dst, src, size, dst_host, src_host):
+    def memmove(dst, src, size, dst_host, src_host, stream):
         kind = "d2h" if dst_host else "h2d" if src_host else "d2d"
         COUNTS[f"{kind}_copies"] += 1
+        _count_stream(stream)
         COUNTS[f"{kind}_bytes"] += int(size)
         if size:
             ctypes.memmove(pointer(dst, dst_host), pointer(src, src_host), size)
 
-    driver.host_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, True)
-    driver.device_to_host = lambda dst, src, size, stream=0: memmove(dst, src, size, True, False)
-    driver.device_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, False)
+    driver.host_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, True, stream)
+    driver.device_to_host = lambda dst, src, size, stream=0: memmove(dst, src, size, True, False, stream)
+    driver.device_to_device = lambda dst, src, size, stream=0: memmove(dst, src, size, False, False, stream)
     driver.device_memset = lambda dst, value, size, stream=0: ctypes.memset(pointer(dst), value, size)
     def synchronize(*args):
         COUNTS["synchronizations"] += 1
@@ -124,7 +131,8 @@ def install():
 
     def launch(self, args, griddim, blockdim, stream=0, sharedmem=0):
         COUNTS["launches"] += 1
-        LAUNCHES.append((self.py_func.__qualname__, tuple(griddim), tuple(blockdim)))
+        _count_stream(stream)
+        LAUNCHES.append((self.py_func.__qualname__, tuple(griddim), tuple(blockdim), _handle(stream)))
     dispatcher._Kernel.launch = launch
 
     import kernels.cuda  # noqa: F401  (after the driver is replaced: kernels.cuda.counters wraps these)
@@ -133,6 +141,16 @@ def install():
     except ImportError:  # older code: no pool
         return
     CONTEXT.memory_manager.pool = allocator.BlockPool(raw_block)
+
+
+def _count_stream(stream):
+    """Launches and copies on the default stream (handle 0, legacy 1, per-thread 2) and on others."""
+    COUNTS["on_default_stream" if _handle(stream) in (0, 1, 2) else "on_other_streams"] += 1
+
+
+def _handle(stream):
+    handle = getattr(stream, "handle", stream)
+    return int(getattr(handle, "value", handle) or 0)
 
 
 def reset():

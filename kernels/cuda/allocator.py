@@ -7,9 +7,9 @@ so a training step that repeats the shapes of the last one allocates nothing fro
                                           if the driver is out of memory, drop the cached blocks, retry)
     the array that held it dies        -> its block returns to the bin's free list (no cuMemFree)
 
-Stream-ordered because every kernel and copy goes to one stream (numba's default stream): a block
+Stream-ordered because every kernel and copy goes to one stream (kernels.cuda.streams): a block
 freed on the host while queued kernels still use it is only reused by work queued after them on
-that same stream.
+that same stream; before cached blocks go back to the driver the host waits for that stream.
 
 On a GPU this is numba's External Memory Management plugin (`PoolMemoryManager`, installed with
 `cuda.set_memory_manager` before the first context exists); on the simulator the same `BlockPool`
@@ -25,7 +25,7 @@ import weakref
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import counters
+from kernels.cuda import counters, streams
 
 BIN_BYTES = 512
 
@@ -141,13 +141,17 @@ def _pool_memory_manager():
 def pooled_memalloc(pool, context, size):
     """A MemoryPointer on a pooled block (raw blocks are MemoryPointers too); when numba frees it,
     the block goes back to the pool."""
-    from numba.cuda.cudadrv import driver
-
+    if not _memory_pointer:
+        from numba.cuda.cudadrv import driver
+        _memory_pointer.append(driver.MemoryPointer)
     block, binned = pool.acquire(size)
 
     def release():
         pool.release(block, binned)
-    return driver.MemoryPointer(context, block.device_pointer, size, finalizer=release)
+    return _memory_pointer[0](context, block.device_pointer, size, finalizer=release)
+
+
+_memory_pointer = []
 
 
 def empty_cache():
@@ -156,6 +160,7 @@ def empty_cache():
     if not config.ENABLE_CUDASIM:
         pool = getattr(getattr(cuda.current_context(), "memory_manager", None), "pool", None)
         if pool is not None:
+            streams.synchronize()  # kernels still queued may use the blocks that are freed now
             pool.empty()
 
 

@@ -13,20 +13,24 @@ from numba.np import numpy_support
 _TYPES = {}
 
 
+def array_key(array):
+    """(dtype, ndim, layout): what the numba type of a device array depends on. numba-cuda's rule is
+    C, else F, else A for broadcast arrays (a 0 stride, not empty); its layout model's flags are
+    already False for broadcast arrays and True for empty ones, so they decide alone."""
+    dummy = getattr(array, "_dummy", None)  # the simulator's arrays have NumPy's flags instead
+    flags = array.flags if dummy is None else dummy.flags
+    if dummy is None and 0 in array.strides and array.size != 0:
+        return array.dtype, array.ndim, "A"
+    layout = "C" if flags["C_CONTIGUOUS"] else "F" if flags["F_CONTIGUOUS"] else "A"
+    return array.dtype, array.ndim, layout
+
+
 def array_type(array):
     """The numba type of a device array, as numba-cuda's ``_numba_type_`` computes it."""
-    broadcast = 0 in array.strides and array.size != 0
-    flags = array.flags
-    if flags["C_CONTIGUOUS"] and not broadcast:
-        layout = "C"
-    elif flags["F_CONTIGUOUS"] and not broadcast:
-        layout = "F"
-    else:
-        layout = "A"
-    key = (array.dtype, array.ndim, layout)
+    key = array_key(array)
     numba_type = _TYPES.get(key)
     if numba_type is None:
-        numba_type = _TYPES[key] = types.Array(numpy_support.from_dtype(array.dtype), array.ndim, layout)
+        numba_type = _TYPES[key] = types.Array(numpy_support.from_dtype(key[0]), key[1], key[2])
     return numba_type
 
 

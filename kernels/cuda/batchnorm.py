@@ -17,7 +17,8 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from kernels.cuda.launch import MAX_THREADS, ceil_div, check_device_array, grid_1d, reduction_threads
+from kernels.cuda.launch import (MAX_THREADS, ceil_div, check_device_array, empty, grid_1d, launch,
+                                 reduction_threads, to_device)
 from kernels.cuda.warp import WARP, block_sum
 
 CHUNK = 4096
@@ -207,7 +208,7 @@ def _per_channel(values, name, channels, dtype):
     """A (C,) device array: a device array is checked and passed on, host values (an array, or
     a number such as 1 or 0) are copied to the device."""
     if not cuda.devicearray.is_cuda_ndarray(values):
-        return cuda.to_device(np.full(channels, values, dtype))
+        return to_device(np.full(channels, values, dtype))
     check_device_array(values, name, dtypes=(np.float32, np.float64))
     if tuple(values.shape) != (channels,):
         raise ValueError(f"{name} must have shape ({channels},) for {channels} channels, "
@@ -220,8 +221,8 @@ def batch_norm_stats(x):
     x3 = _as_ncl(x, "x")
     if x3.shape[0] * x3.shape[2] == 0:
         raise ValueError(f"batch_norm_stats: x of shape {tuple(x.shape)} has no values per channel")
-    mean, var = (cuda.device_array(x3.shape[1], x.dtype) for _ in range(2))
-    _stats_kernel[x3.shape[1], reduction_threads(x3.shape[0] * x3.shape[2])](x3, mean, var)
+    mean, var = (empty(x3.shape[1], x.dtype) for _ in range(2))
+    launch(_stats_kernel, x3.shape[1], reduction_threads(x3.shape[0] * x3.shape[2]), x3, mean, var)
     return mean, var
 
 
@@ -232,10 +233,10 @@ def batch_norm_forward(x, mean, invstd, weight, bias):
     mean, invstd = _per_channel(mean, "mean", channels, x.dtype), _per_channel(invstd, "invstd", channels, x.dtype)
     weight = _per_channel(1 if weight is None else weight, "weight", channels, x.dtype)
     bias = _per_channel(0 if bias is None else bias, "bias", channels, x.dtype)
-    y = cuda.device_array(x3.shape, x.dtype)
+    y = empty(x3.shape, x.dtype)
     if y.size:
         blocks, threads = grid_1d(y.size)
-        _affine_kernel[blocks, threads](x3, mean, invstd, weight, bias, y)
+        launch(_affine_kernel, blocks, threads, x3, mean, invstd, weight, bias, y)
     return y.reshape(x.shape)
 
 
@@ -254,20 +255,20 @@ def batch_norm_backward(dy, x, mean, invstd, weight):
     mean, invstd = _per_channel(mean, "mean", channels, x.dtype), _per_channel(invstd, "invstd", channels, x.dtype)
     if weight is not None:
         _per_channel(weight, "weight", channels, x.dtype)
-    dx = cuda.device_array(x3.shape, x.dtype)
-    dweight, dbias = (cuda.device_array(channels, x.dtype) for _ in range(2))
+    dx = empty(x3.shape, x.dtype)
+    dweight, dbias = (empty(channels, x.dtype) for _ in range(2))
     count = x3.shape[0] * x3.shape[2]
     weight_or_placeholder = dbias if weight is None else weight
     chunks = ceil_div(count, CHUNK)
     if channels and count and (chunks == 1 or channels >= ONE_LAUNCH_CHANNELS):
-        _backward_kernel[channels, reduction_threads(count)](dy3, x3, mean, invstd, weight_or_placeholder,
-                                                             weight is not None, dx, dweight, dbias)
+        launch(_backward_kernel, channels, reduction_threads(count), dy3, x3, mean, invstd, weight_or_placeholder,
+               weight is not None, dx, dweight, dbias)
     elif channels and count:
-        partials = cuda.device_array((2, channels, chunks), np.float64)
+        partials = empty((2, channels, chunks), np.float64)
         threads = reduction_threads(min(count, CHUNK))
-        _backward_partials_kernel[(channels, chunks), threads](dy3, x3, mean, partials)
-        _backward_finish_kernel[(channels, chunks), threads](dy3, x3, mean, invstd, weight_or_placeholder,
-                                                             weight is not None, partials, dx, dweight, dbias)
+        launch(_backward_partials_kernel, (channels, chunks), threads, dy3, x3, mean, partials)
+        launch(_backward_finish_kernel, (channels, chunks), threads, dy3, x3, mean, invstd, weight_or_placeholder,
+               weight is not None, partials, dx, dweight, dbias)
     return dx.reshape(x.shape), dweight, dbias
 
 
@@ -287,17 +288,17 @@ def batch_norm_training(x, weight, bias, running_mean, running_var, momentum, ep
                          (running_var, "running_var")):
         if values is not None:
             _per_channel(values, name, channels, x.dtype)
-    y = cuda.device_array(x3.shape, x.dtype)
-    stats = cuda.device_array((3, channels), x.dtype)
+    y = empty(x3.shape, x.dtype)
+    stats = empty((3, channels), x.dtype)
     if channels:
         chunks = ceil_div(count, CHUNK)
-        partials = cuda.device_array((2, channels, chunks), np.float64)
+        partials = empty((2, channels, chunks), np.float64)
         threads = reduction_threads(min(count, CHUNK))
-        _partial_sums_kernel[(channels, chunks), threads](x3, partials)
+        launch(_partial_sums_kernel, (channels, chunks), threads, x3, partials)
         placeholder = stats[0]
-        _finish_kernel[(channels, chunks), threads](
-            x3, partials, placeholder if weight is None else weight, placeholder if bias is None else bias,
-            weight is not None, placeholder if running_mean is None else running_mean,
-            placeholder if running_var is None else running_var, running_mean is not None,
-            float(momentum), float(eps), y, stats)
+        launch(_finish_kernel, (channels, chunks), threads,
+               x3, partials, placeholder if weight is None else weight, placeholder if bias is None else bias,
+               weight is not None, placeholder if running_mean is None else running_mean,
+               placeholder if running_var is None else running_var, running_mean is not None,
+               float(momentum), float(eps), y, stats)
     return y.reshape(x.shape), stats[0], stats[1], stats[2]

@@ -15,7 +15,7 @@ from kernels.cpu.conv import _geometry, col2im_geometry, conv_output_size  # noq
 from kernels.cuda import reduce
 from kernels.cuda.views import part
 from kernels.cuda.gemm import gemm
-from kernels.cuda.launch import check_device_array, grid_1d
+from kernels.cuda.launch import check_device_array, empty, grid_1d, launch
 
 CHUNK_BYTES = 512 * 2**20  # ResNet-18 at batch 128 on 32x32 images: every layer one chunk
 GEMM_TILE = None
@@ -65,13 +65,13 @@ def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
 
 def _im2col_into(x, c0, geometry, cols):
     blocks, threads = grid_1d(cols.size)
-    _im2col_kernel[blocks, threads](x, c0, *geometry[:8], geometry[9], cols)
+    launch(_im2col_kernel, blocks, threads, x, c0, *geometry[:8], geometry[9], cols)
 
 
 def _col2im_into(cols, c0, geometry, dx):
     kh, kw = geometry[:2]
     blocks, threads = grid_1d(dx.shape[0] * (cols.shape[1] // (kh * kw)) * dx.shape[2] * dx.shape[3])
-    _col2im_kernel[blocks, threads](cols, c0, *geometry, dx)
+    launch(_col2im_kernel, blocks, threads, cols, c0, *geometry, dx)
 
 
 def _float4(x, name):
@@ -85,7 +85,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     _float4(x, "x")
     geometry = _geometry(x.shape, kernel_size, stride, padding, dilation)
     kh, kw, out_h, out_w = geometry[0], geometry[1], geometry[-2], geometry[-1]
-    cols = cuda.device_array((x.shape[0], x.shape[1] * kh * kw, out_h * out_w), x.dtype)
+    cols = empty((x.shape[0], x.shape[1] * kh * kw, out_h * out_w), x.dtype)
     if cols.size:
         _im2col_into(x, 0, geometry, cols)
     return cols
@@ -95,7 +95,7 @@ def col2im(cols, x_shape, kernel_size, stride, padding, dilation):
     """Fold cols (N, C kh kw, OH OW) back into dx of shape x_shape, summing overlaps (adjoint of im2col)."""
     check_device_array(cols, "cols", dtypes=(np.float32, np.float64))
     x_shape, geometry = col2im_geometry(cols.shape, x_shape, kernel_size, stride, padding, dilation)
-    dx = cuda.device_array(x_shape, cols.dtype)
+    dx = empty(x_shape, cols.dtype)
     if dx.size:
         _col2im_into(cols, 0, geometry, dx)
     return dx
@@ -139,9 +139,9 @@ def conv2d_forward(x, weight, bias, stride, padding, dilation, groups):
     geometry = _geometry(x.shape, weight.shape[2:], stride, padding, dilation)
     length = geometry[-2] * geometry[-1]
     w = weight.reshape(groups, c_out_group, c_in_group * geometry[0] * geometry[1])
-    y = cuda.device_array((n, c_out, length), x.dtype)
+    y = empty((n, c_out, length), x.dtype)
     for n0, n1 in _batch_chunks(n, w.shape[2] * length * x.dtype.itemsize):
-        cols = cuda.device_array((n1 - n0, w.shape[2], length), x.dtype)
+        cols = empty((n1 - n0, w.shape[2], length), x.dtype)
         for g in range(groups):
             _im2col_into(part(x, slice(n0, n1)), g * c_in_group, geometry, cols)
             outputs = slice(g * c_out_group, (g + 1) * c_out_group)
@@ -168,14 +168,14 @@ def conv2d_backward(dy, x, weight, stride, padding, dilation, groups, need_dx=Tr
     length, rows = geometry[-2] * geometry[-1], c_in_group * geometry[0] * geometry[1]
     dy3 = dy.reshape((n, c_out, length))
     w = weight.reshape(groups, c_out_group, rows)
-    dx = cuda.device_array(x.shape, x.dtype) if need_dx else None
-    dw = cuda.device_array((groups, c_out_group, rows), x.dtype) if need_dw else None
+    dx = empty(x.shape, x.dtype) if need_dx else None
+    dw = empty((groups, c_out_group, rows), x.dtype) if need_dw else None
     db = reduce.reduce_sum(dy3, (0, 2)) if need_db else None
     if not (need_dx or need_dw):
         return dx, dw, db
     sample_bytes = rows * length * x.dtype.itemsize
     for k, (n0, n1) in enumerate(_batch_chunks(n, sample_bytes)):
-        cols = cuda.device_array((n1 - n0, rows, length), x.dtype)
+        cols = empty((n1 - n0, rows, length), x.dtype)
         for g in range(groups):
             dy_group = part(dy3, slice(n0, n1), slice(g * c_out_group, (g + 1) * c_out_group))
             if need_dw:

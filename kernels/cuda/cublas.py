@@ -1,5 +1,5 @@
 """cuBLAS GEMMs on numba device arrays, through nvmath-python's bindings (``nvmath.bindings.cublas``),
-on numba's stream and the arrays' raw device pointers. Untested on a GPU so far: the argument mapping
+on the backend's stream (kernels.cuda.streams) and the arrays' raw device pointers. Untested on a GPU so far: the argument mapping
 is tested against a stand-in that does cuBLAS's column-major arithmetic on host memory.
 
 cuBLAS is column-major. A row-major (R, C) array with row stride ld is, read column-major, its (C, R)
@@ -21,7 +21,8 @@ def load():
         from nvmath.bindings import cublas
     except ImportError:
         return None
-    return Blas(cublas)
+    from kernels.cuda import streams
+    return Blas(cublas, stream=streams.stream)
 
 
 def pointer(x):

@@ -10,16 +10,23 @@ from the broadcast geometry (`kernels.cuda.strides`), 0 strides on broadcast axe
 every operand either of the output's shape or a single value, takes a contiguous kernel instead:
 offset i or 0 (i times 0 or 1), no division or remainder per operand. Operands are
 C-contiguous device arrays or Python scalars; a scalar takes the dtype NumPy would give it
-(`np.result_type` of all operands). `out`, when given, must have the broadcast shape; values are
-stored with a cast to its dtype.
+(`np.result_type` of all operands). A binary map with one scalar passes it by value, as a kernel
+argument of that dtype (one kernel per dtype, not per value; no device memory, no copy):
+
+    out[i] = fn(a[i], s)    or    out[i] = fn(s, b[i])
+
+A scalar operand of `where` is filled into a 1-element device array by a kernel that gets it as an
+argument (again no host-to-device copy). `out`, when given, must have the broadcast shape; values
+are stored with a cast to its dtype.
 """
 import math
 
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import check_device_array, check_out, grid_1d, int64_constant, scalar_constant
+from kernels.cuda.launch import check_device_array, check_out, empty, grid_1d, int64_constant, launch
 from kernels.cuda.recipes import kernel_factory
+from kernels.cuda.shape import full
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, strided_offset
 
 
@@ -81,6 +88,24 @@ def _contiguous_ternary_kernel(fn):
     return kernel
 
 
+@kernel_factory
+def _scalar_right_kernel(fn):
+    @cuda.jit
+    def kernel(out, a, s):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(a[i], s)
+    return kernel
+
+
+@kernel_factory
+def _scalar_left_kernel(fn):
+    @cuda.jit
+    def kernel(out, s, b):
+        for i in range(cuda.grid(1), out.size, cuda.gridsize(1)):
+            out[i] = fn(s, b[i])
+    return kernel
+
+
 _KERNELS = {1: _unary_kernel, 2: _binary_kernel, 3: _ternary_kernel}
 _CONTIGUOUS_KERNELS = {1: _contiguous_unary_kernel, 2: _contiguous_binary_kernel, 3: _contiguous_ternary_kernel}
 
@@ -109,46 +134,73 @@ def where_dtype(operands):
     return promoted_dtype(operands[1:])
 
 
-def _as_device_operand(x, dtype, name):
-    """A device array as it is, a Python scalar as a 1-element device array of `dtype` (cached)."""
+def _is_scalar(x):
+    return isinstance(x, (bool, int, float, np.generic))
+
+
+def _as_device_operand(x, dtype, name, k):
+    """A device array as it is, a Python scalar as a 1-element device array of `dtype` (filled on the device)."""
     if cuda.devicearray.is_cuda_ndarray(x):
-        check_device_array(x, name)
+        check_device_array(x, f"{name} operand {k}")
         return x.reshape(x.size), tuple(x.shape)
-    if isinstance(x, (bool, int, float, np.generic)):
-        return scalar_constant(x, dtype).reshape(1), ()
-    raise TypeError(f"{name} must be a device array or a Python scalar, got {type(x).__name__}")
+    if _is_scalar(x):
+        return full((1,), x, dtype), ()
+    raise TypeError(f"{name} operand {k} must be a device array or a Python scalar, got {type(x).__name__}")
 
 
 def elementwise(fn, arity, name, result=promoted_dtype):
     """Launcher for out = fn(*operands) with broadcasting; `result(operands)` picks out's dtype."""
     kernel, contiguous_kernel = _KERNELS[arity](fn), _CONTIGUOUS_KERNELS[arity](fn)
 
-    def launch(*operands, out=None):
+    def op(*operands, out=None):
         if len(operands) != arity:
             raise TypeError(f"{name} takes {arity} operands, got {len(operands)}")
         if not any(cuda.devicearray.is_cuda_ndarray(x) for x in operands):
             raise TypeError(f"{name} needs at least one device array operand")
         dtype = promoted_dtype(operands)
-        flat, shapes = zip(*[_as_device_operand(x, dtype, f"{name} operand {k}")
-                             for k, x in enumerate(operands)])
-        shape = broadcast_shape(name, *shapes)
+        if arity == 2 and _is_scalar(operands[0]) != _is_scalar(operands[1]):
+            return _with_scalar(fn, name, operands, dtype, result, out)
+        flat, shapes = zip(*[_as_device_operand(x, dtype, name, k) for k, x in enumerate(operands)])
+        shape = shapes[0] if shapes.count(shapes[0]) == arity else broadcast_shape(name, *shapes)
         if out is None:
-            out = cuda.device_array(shape, result(operands))
+            out = empty(shape, result(operands))
         else:
             check_out(out, shape, out.dtype)
         if out.size == 0:
             return out
         blocks, threads = grid_1d(out.size)
         if all(s == shape or x.size == 1 for s, x in zip(shapes, flat)):
-            contiguous_kernel[blocks, threads](out.reshape(out.size), *flat)
+            launch(contiguous_kernel, blocks, threads, out.reshape(out.size), *flat)
             return out
         geometry = int64_constant(coalesce(shape, *[broadcast_strides(s, shape) for s in shapes]))
-        kernel[blocks, threads](out.reshape(out.size), *flat, geometry)
+        launch(kernel, blocks, threads, out.reshape(out.size), *flat, geometry)
         return out
 
-    launch.__name__ = launch.__qualname__ = name
-    launch.__doc__ = f"Elementwise {name} of {arity} broadcast operand(s) (see module docstring)."
-    return launch
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} of {arity} broadcast operand(s) (see module docstring)."
+    return op
+
+
+def _with_scalar(fn, name, operands, dtype, result, out):
+    """fn(a, s) or fn(s, b) with the scalar passed by value as `dtype` (see the module docstring)."""
+    left = _is_scalar(operands[0])
+    array, scalar = (operands[1], operands[0]) if left else operands
+    check_device_array(array, f"{name} operand {0 if left else 1}")
+    shape = tuple(array.shape)
+    if out is None:
+        out = empty(shape, result(operands))
+    else:
+        check_out(out, shape, out.dtype)
+    if out.size == 0:
+        return out
+    value = dtype.type(scalar)
+    blocks, threads = grid_1d(out.size)
+    flat_out, flat_array = out.reshape(out.size), array.reshape(array.size)
+    if left:
+        launch(_scalar_left_kernel(fn), blocks, threads, flat_out, value, flat_array)
+    else:
+        launch(_scalar_right_kernel(fn), blocks, threads, flat_out, flat_array, value)
+    return out
 
 
 @cuda.jit(device=True)
@@ -349,4 +401,4 @@ copy = elementwise(_identity, 1, "copy")
 
 def astype(x, dtype, out=None):
     """x converted to `dtype` (a new device array, or `out`)."""
-    return copy(x, out=cuda.device_array(x.shape, dtype) if out is None else out)
+    return copy(x, out=empty(x.shape, dtype) if out is None else out)

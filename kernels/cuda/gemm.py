@@ -35,7 +35,7 @@ import numpy as np
 from numba import config, cuda, from_dtype, uint32
 
 from kernels.cuda import cublas, elementwise
-from kernels.cuda.launch import ceil_div, check_device_array, check_out
+from kernels.cuda.launch import ceil_div, check_device_array, check_out, empty, launch, to_device
 from kernels.cuda.recipes import kernel_factory
 
 PAD = 4
@@ -215,9 +215,9 @@ def gemm(a, b, c=None, trans_a=False, trans_b=False, alpha=1.0, beta=0.0, tile=N
                          f"{grid}; at most {MAX_GRID_YZ} along y and z")
     kernel = _gemm_kernel(dtype, bm, bn, bk, tm, tn)
     bias_axis = 0 if bias is None else 1 if bias_rows else 2
-    kernel[grid, (bm // tm) * (bn // tn)](c3, a3, b3, _no_bias(dtype) if bias is None else bias, bias_axis,
-                                          bool(trans_a), bool(trans_b), bool(reduce_batch),
-                                          dtype.type(alpha), dtype.type(beta))
+    launch(kernel, grid, (bm // tm) * (bn // tn), c3, a3, b3, _no_bias(dtype) if bias is None else bias, bias_axis,
+           bool(trans_a), bool(trans_b), bool(reduce_batch),
+           dtype.type(alpha), dtype.type(beta))
     return c
 
 
@@ -227,7 +227,7 @@ _NO_BIAS = {}
 def _no_bias(dtype):
     """A 1-element stand-in for the kernel's bias argument when there is none (one signature either way)."""
     if dtype not in _NO_BIAS:
-        _NO_BIAS[dtype] = cuda.to_device(np.zeros(1, dtype))
+        _NO_BIAS[dtype] = to_device(np.zeros(1, dtype))
     return _NO_BIAS[dtype]
 
 

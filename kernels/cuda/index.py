@@ -16,7 +16,7 @@ are copied to the host first. CPU twins: x[index], x[index] = v, np.add.at.
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import grid_1d, int64_constant
+from kernels.cuda.launch import empty, grid_1d, int64_constant, launch, to_device, to_host
 from kernels.cuda.shape import copy_strided, fill, flat, gather_strided
 from kernels.cuda.strides import broadcast_shape, broadcast_strides, coalesce, contiguous_strides, strided_offset
 
@@ -47,7 +47,7 @@ def _items(index):
 
 def _on_host(index):
     """The index with its device arrays copied to NumPy."""
-    items = tuple(i.copy_to_host() if cuda.devicearray.is_cuda_ndarray(i) else i for i in _items(index))
+    items = tuple(to_host(i) if cuda.devicearray.is_cuda_ndarray(i) else i for i in _items(index))
     return items if isinstance(index, tuple) else items[0]
 
 
@@ -108,7 +108,7 @@ def _values_geometry(values, shape, op):
 def _as_device(values, dtype):
     if cuda.devicearray.is_cuda_ndarray(values):
         return values
-    return cuda.to_device(np.array(values, dtype=dtype, order="C"))
+    return to_device(np.array(values, dtype=dtype, order="C"))
 
 
 def getitem(x, index):
@@ -118,10 +118,10 @@ def getitem(x, index):
         start, shape, strides = basic_window(tuple(x.shape), index)
         return gather_strided(flat(x), start, shape, strides)
     offsets = element_offsets(tuple(x.shape), index)
-    out = cuda.device_array(offsets.shape, x.dtype)
+    out = empty(offsets.shape, x.dtype)
     if out.size:
         blocks, threads = grid_1d(out.size)
-        _gather_kernel[blocks, threads](out.reshape(out.size), flat(x), cuda.to_device(offsets.reshape(-1)))
+        launch(_gather_kernel, blocks, threads, out.reshape(out.size), flat(x), to_device(offsets.reshape(-1)))
     return out
 
 
@@ -138,13 +138,13 @@ def setitem(x, index, values):
     geometry = _values_geometry(values, offsets.shape, "setitem")
     if offsets.size:
         blocks, threads = grid_1d(offsets.size)
-        _scatter_kernel[blocks, threads](flat(x), cuda.to_device(offsets.reshape(-1)), flat(values), geometry)
+        launch(_scatter_kernel, blocks, threads, flat(x), to_device(offsets.reshape(-1)), flat(values), geometry)
     return x
 
 
 def index_add(shape, index, g):
     """zeros(shape) with g added at [index]; repeated positions accumulate (np.add.at into zeros)."""
-    out = fill(cuda.device_array(tuple(shape), g.dtype), 0)
+    out = fill(empty(tuple(shape), g.dtype), 0)
     index = _on_host(index)
     if is_basic(index):
         return setitem(out, index, g)
@@ -152,5 +152,5 @@ def index_add(shape, index, g):
     geometry = _values_geometry(g, offsets.shape, "index_add")
     if offsets.size:
         blocks, threads = grid_1d(offsets.size)
-        _scatter_add_kernel[blocks, threads](flat(out), cuda.to_device(offsets.reshape(-1)), flat(g), geometry)
+        launch(_scatter_add_kernel, blocks, threads, flat(out), to_device(offsets.reshape(-1)), flat(g), geometry)
     return out

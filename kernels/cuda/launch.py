@@ -3,13 +3,16 @@
 A 1-D launch covers `n` work items with blocks of at most 256 threads (a multiple of the
 32-thread warp) and at most `MAX_BLOCKS` blocks; kernels walk the rest with a grid-stride loop
 `for i in range(cuda.grid(1), n, cuda.gridsize(1))`.
+
+Every kernel of kernels.cuda is launched with `launch(kernel, grid, block, *args)`: on the backend's
+one stream (kernels.cuda.streams), and on a GPU without numba's per-call dispatch (see `launch`).
 """
 import functools
 
 import numpy as np
-from numba import cuda
+from numba import config, cuda
 
-from kernels.cuda import allocator, array_types, counters, views  # noqa: F401  (array_types, views install on import)
+from kernels.cuda import allocator, array_types, counters, streams, views  # noqa: F401  (views install on import)
 
 counters.install()
 allocator.install()
@@ -43,31 +46,75 @@ def reduction_threads(n):
     return threads
 
 
+SIMULATED = bool(config.ENABLE_CUDASIM)
+_compiled = {}
+_dimensions = {}
+
+
+def launch(kernel, griddim, blockdim, *args, sharedmem=0):
+    """``kernel[griddim, blockdim, streams.stream(), sharedmem](*args)``.
+
+    numba's dispatcher types every argument of every call (in Python for device arrays and tuples)
+    to find the compiled kernel; a training step repeats the same few signatures, so on a GPU the
+    compiled kernel is kept in a dict keyed by the kernel and the arguments' numba types
+    (`argument_key`: an array's type is (dtype, ndim, layout), a number's its Python or NumPy type)
+    and launched directly after the first call, which goes through the dispatcher (and compiles).
+    """
+    if SIMULATED:
+        kernel[griddim, blockdim, streams.stream(), sharedmem](*args)
+        return
+    key = (kernel, *map(argument_key, args))
+    compiled = _compiled.get(key)
+    if compiled is not None:
+        dimensions = _dimensions.get((griddim, blockdim))
+        if dimensions is None:
+            if len(_dimensions) >= 4096:
+                _dimensions.clear()
+            dimensions = _dimensions[griddim, blockdim] = normalize_kernel_dimensions(griddim, blockdim)
+        compiled.launch(args, *dimensions, streams.core_stream(), sharedmem)
+        return
+    kernel[griddim, blockdim, streams.stream(), sharedmem](*args)
+    if None not in key:
+        compiled = kernel.overloads.get(tuple(kernel.typeof_pyval(a) for a in args))
+        if compiled is not None and not getattr(compiled, "launch_config_sensitive", False):
+            _compiled[key] = compiled
+
+
+def normalize_kernel_dimensions(griddim, blockdim):
+    from numba.cuda.errors import normalize_kernel_dimensions as normalize
+    return normalize(griddim, blockdim)
+
+
+_SCALAR_TYPES = frozenset((float, bool, np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                           np.uint32, np.uint64, np.float16, np.float32, np.float64, np.complex64, np.complex128))
+
+
+def argument_key(value):
+    """What numba's typing of a launch argument depends on, or None where that is not known here
+    (the launch then goes through numba's dispatcher)."""
+    kind = type(value)
+    if kind is _DEVICE_ARRAY:
+        return array_types.array_key(value)
+    if kind is int:
+        return kind if -(1 << 63) <= value < (1 << 63) else None  # int64; numba types larger ones uint64
+    if kind in _SCALAR_TYPES:
+        return kind
+    if kind is tuple:
+        parts = tuple(map(argument_key, value))
+        return None if None in parts else parts
+    return None
+
+
+_DEVICE_ARRAY = cuda.devicearray.FakeCUDAArray if SIMULATED else cuda.devicearray.DeviceNDArray
+
+
 @functools.lru_cache(maxsize=4096)  # more than the distinct geometries of a ResNet-18 step
 def int64_constant(rows):
     """A small read-only int64 device array holding `rows` (a tuple of equal-length tuples).
 
     Cached, so a repeated shape costs no host-to-device copy.
     """
-    return cuda.to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
-
-
-_constants = {}
-
-
-def scalar_constant(value, dtype):
-    """A read-only 0-d device array holding the Python number ``value`` as ``dtype``.
-
-    Cached by (type, repr, dtype) (so -0.0, nan and True stay themselves), so a repeated number (the 1
-    in 1 - y², the N of a mean, a momentum) costs one host-to-device copy per process, not one per use.
-    """
-    key = (type(value).__name__, repr(value), np.dtype(dtype).str)
-    constant = _constants.get(key)
-    if constant is None:
-        if len(_constants) >= 4096:
-            _constants.clear()
-        constant = _constants[key] = cuda.to_device(np.array(value, dtype=dtype))
-    return constant
+    return to_device(np.array(rows, dtype=np.int64).reshape(len(rows), -1))
 
 
 @functools.lru_cache(maxsize=256)
@@ -77,6 +124,9 @@ def _dtype_set(dtypes):
 
 def check_device_array(x, name, dtypes=None, contiguous=True):
     """Raise TypeError unless x is a numba device array (C-contiguous, of one of `dtypes`)."""
+    if type(x) is _DEVICE_ARRAY and not SIMULATED:  # the common case, read off numba-cuda's layout model
+        if (not contiguous or x._dummy.flags["C_CONTIGUOUS"]) and (dtypes is None or x.dtype in dtypes):
+            return
     if not cuda.devicearray.is_cuda_ndarray(x):
         raise TypeError(f"{name} must be a numba device array (use cuda.to_device), "
                         f"got {type(x).__name__}")
@@ -88,10 +138,32 @@ def check_device_array(x, name, dtypes=None, contiguous=True):
         raise TypeError(f"{name} must have dtype {expected}, got {np.dtype(x.dtype).name}")
 
 
+def empty(shape, dtype=np.float64):
+    """A new C-contiguous device array from the caching pool, on the backend's stream (its
+    ``.stream``: numba's copies of it and ``__cuda_array_interface__`` consumers order after it)."""
+    if SIMULATED:
+        return cuda.device_array(shape, dtype, stream=streams.stream())
+    return views.new_array(shape, dtype, streams.stream())
+
+
+def to_device(host):
+    """A device copy of a NumPy array, queued on the backend's stream (kernels.cuda.staging uploads
+    from pinned memory; this is for small constants, copied from where they are)."""
+    return cuda.to_device(host, stream=streams.stream())
+
+
+def to_host(array):
+    """A NumPy copy of a device array: copied on the backend's stream, which the host then waits for
+    (the one place a value comes back; the wait also covers the kernels that made it)."""
+    host = array.copy_to_host(stream=streams.stream())
+    streams.synchronize()
+    return host
+
+
 def check_out(out, shape, dtype, name="out", contiguous=True):
     """Return `out`, or a new device array when it is None, after checking its shape and dtype."""
     if out is None:
-        return cuda.device_array(shape, dtype)
+        return empty(shape, dtype)
     check_device_array(out, name, contiguous=contiguous)
     if tuple(out.shape) != tuple(shape) or np.dtype(out.dtype) != np.dtype(dtype):
         raise ValueError(f"{name} must have shape {tuple(shape)} and dtype {np.dtype(dtype).name}, "
@@ -107,8 +179,8 @@ def _zero_kernel(out):
 
 def zeros(shape, dtype):
     """A new device array of zeros, filled on the device (no host-to-device copy)."""
-    out = cuda.device_array(shape, dtype)
+    out = empty(shape, dtype)
     if out.size:
         blocks, threads = grid_1d(out.size)
-        _zero_kernel[blocks, threads](out.reshape(out.size))
+        launch(_zero_kernel, blocks, threads, out.reshape(out.size))
     return out

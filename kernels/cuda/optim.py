@@ -15,7 +15,7 @@ import numpy as np
 from numba import cuda
 
 from kernels.cpu.optim import adam_scalars
-from kernels.cuda.launch import MAX_THREADS, ceil_div, check_device_array
+from kernels.cuda.launch import MAX_THREADS, ceil_div, check_device_array, launch
 
 PARAM_SPACE_BYTES = 32_000
 ARRAY_ARG_BYTES = 56  # a 1-D numba array argument: meminfo, parent, size, itemsize, data, shape, stride
@@ -106,7 +106,7 @@ def _launches(kernel, arrays_per_tensor, tensor_lists, *scalars):
         if largest == 0:
             continue
         blocks = min(MAX_BLOCKS_PER_TENSOR, ceil_div(largest, MAX_THREADS))
-        kernel[(blocks, len(group[0])), MAX_THREADS](*map(tuple, group), *scalars)
+        launch(kernel, (blocks, len(group[0])), MAX_THREADS, *map(tuple, group), *scalars)
 
 
 def sgd_update_many(params, grads, bufs, lr, momentum, dampening, weight_decay, nesterov, first_step):

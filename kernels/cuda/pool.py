@@ -11,7 +11,7 @@ from kernels.cpu.pool import (_avg_options, _avg_pool_padding_limit, _geometry,
                               _max_pool_padding_limit, pool_output_size)  # noqa: F401
 from kernels.cuda import reduce
 from kernels.cuda.elementwise import divide
-from kernels.cuda.launch import check_device_array, grid_1d, threads_for
+from kernels.cuda.launch import check_device_array, empty, grid_1d, launch, threads_for
 
 MAX_PLANE_BLOCKS = 8192  # max-pool backward: blocks of one plane each, looping beyond this
 
@@ -146,7 +146,7 @@ def _x_shape(x_shape):
 def _launch(kernel, n, *args):
     if n:
         blocks, threads = grid_1d(n)
-        kernel[blocks, threads](*args)
+        launch(kernel, blocks, threads, *args)
 
 
 def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
@@ -155,8 +155,8 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w = _geometry(
         "max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode,
         _max_pool_padding_limit)
-    y = cuda.device_array((planes.shape[0], out_h, out_w), x.dtype)
-    argmax = cuda.device_array(y.shape, np.int64)
+    y = empty((planes.shape[0], out_h, out_w), x.dtype)
+    argmax = empty(y.shape, np.int64)
     _launch(_max_pool_kernel, y.size, planes, kh, kw, sh, sw, ph, pw, dh, dw, y, argmax)
     out_shape = tuple(x.shape[:-2]) + (out_h, out_w)
     return y.reshape(out_shape), argmax.reshape(out_shape)
@@ -173,11 +173,11 @@ def max_pool2d_backward(dy, argmax, x_shape):
     if tuple(dy.shape[:-2]) != x_shape[:-2]:
         raise ValueError(f"max_pool2d_backward: dy of shape {tuple(dy.shape)} does not match "
                          f"x_shape {x_shape}")
-    dx = cuda.device_array((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
+    dx = empty((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
     if dx.size:
         blocks = min(dx.shape[0], MAX_PLANE_BLOCKS)
-        _max_pool_backward_kernel[blocks, threads_for(x_shape[-2] * x_shape[-1])](
-            dy_planes, argmax.reshape(dy_planes.shape), dx)
+        launch(_max_pool_backward_kernel, blocks, threads_for(x_shape[-2] * x_shape[-1]),
+               dy_planes, argmax.reshape(dy_planes.shape), dx)
     return dx.reshape(x_shape)
 
 
@@ -189,7 +189,7 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     planes = _planes(x, "x")
     kh, kw, sh, sw, ph, pw, _, _, out_h, out_w = _geometry(
         "avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode, _avg_pool_padding_limit)
-    y = cuda.device_array((planes.shape[0], out_h, out_w), x.dtype)
+    y = empty((planes.shape[0], out_h, out_w), x.dtype)
     _launch(_avg_pool_kernel, y.size, planes, kh, kw, sh, sw, ph, pw,
             *_avg_options(count_include_pad, divisor_override), y)
     return y.reshape(tuple(x.shape[:-2]) + (out_h, out_w))
@@ -205,7 +205,7 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     if tuple(dy.shape) != x_shape[:-2] + (out_h, out_w):
         raise ValueError(f"avg_pool2d_backward: dy has shape {tuple(dy.shape)}, expected "
                          f"{x_shape[:-2] + (out_h, out_w)} for x_shape {x_shape}")
-    dx = cuda.device_array((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
+    dx = empty((dy_planes.shape[0],) + x_shape[-2:], dy.dtype)
     _launch(_avg_pool_backward_kernel, dx.size, dy_planes, kh, kw, sh, sw, ph, pw,
             *_avg_options(count_include_pad, divisor_override), dx)
     return dx.reshape(x_shape)
@@ -228,6 +228,6 @@ def global_avg_pool2d_backward(dy, x_shape):
         raise ValueError(f"global_avg_pool2d_backward: dy of shape {tuple(dy.shape)} does not "
                          f"match x_shape {x_shape}")
     area = x_shape[2] * x_shape[3]
-    dx = cuda.device_array(x_shape, dy.dtype)
+    dx = empty(x_shape, dy.dtype)
     _launch(_spread_kernel, dx.size, dy.reshape(dy.size), area, dx.reshape((dy.size, area)))
     return dx

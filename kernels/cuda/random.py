@@ -14,7 +14,7 @@ from numba import cuda
 
 from kernels.cpu.random import (MASK32, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, SHIFT8,
                                 SHIFT32, TWO_TO_MINUS_24, counters_needed)
-from kernels.cuda.launch import grid_1d
+from kernels.cuda.launch import empty, grid_1d, launch
 from kernels.cuda.recipes import kernel_factory
 
 ZERO, ONE = np.uint64(0), np.uint64(1)
@@ -88,11 +88,11 @@ def _draw(kernel, shape, dtype, seed, offset, parameter):
     for value, name in ((seed, "seed"), (offset, "offset")):
         if not isinstance(value, (int, np.integer)) or not 0 <= value < 2**64:
             raise ValueError(f"{name} must be an int in [0, 2**64), got {value!r}")
-    out = cuda.device_array(shape, dtype)
+    out = empty(shape, dtype)
     if out.size:
         blocks, threads = grid_1d(counters_needed(out.size))
-        kernel[blocks, threads](out.reshape(out.size), np.uint64(seed), np.uint64(offset),
-                                np.float32(parameter))
+        launch(kernel, blocks, threads, out.reshape(out.size), np.uint64(seed), np.uint64(offset),
+               np.float32(parameter))
     return out
 
 

@@ -19,7 +19,7 @@ from numba import cuda, from_dtype, int64
 
 from kernels.cuda.elementwise import _add as _sum, _maximum as _max, _minimum as _min
 from kernels.cuda.launch import (MAX_THREADS, check_device_array, check_out, grid_1d,
-                                 int64_constant, reduction_threads)
+                                 int64_constant, launch, reduction_threads)
 from kernels.cuda.recipes import kernel_factory
 from kernels.cuda.strides import coalesce, contiguous_strides, strided_offset
 
@@ -184,9 +184,9 @@ def _reduce(op, name, x, axis, keepdims, out):
     contiguous_axis_kept = bool(kept_axes) and kept_axes[-1] == x.ndim - 1
     if n_reduced <= SHORT_REDUCTION or (contiguous_axis_kept and out.size >= MANY_OUTPUTS):
         blocks, threads = grid_1d(out.size)
-        thread_kernel[blocks, threads](*args)
+        launch(thread_kernel, blocks, threads, *args)
     else:
-        block_kernel[out.size, reduction_threads(n_reduced)](*args)
+        launch(block_kernel, out.size, reduction_threads(n_reduced), *args)
     return out
 
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import cuda
 
-from kernels.cuda.launch import check_device_array, grid_1d, int64_constant
+from kernels.cuda.launch import check_device_array, empty, grid_1d, int64_constant, launch
 from kernels.cuda.strides import broadcast_strides, coalesce, contiguous_strides, strided_offset
 
 
@@ -41,13 +41,13 @@ def fill(out, value):
     """out[...] = value, in place; returns out."""
     if out.size:
         blocks, threads = grid_1d(out.size)
-        _fill_kernel[blocks, threads](flat(out), np.dtype(out.dtype).type(value))
+        launch(_fill_kernel, blocks, threads, flat(out), np.dtype(out.dtype).type(value))
     return out
 
 
 def full(shape, value, dtype):
     """A new device array of `shape` and `dtype` holding `value` everywhere (np.full)."""
-    return fill(cuda.device_array(shape, dtype), value)
+    return fill(empty(shape, dtype), value)
 
 
 def copy_strided(dst, dst_start, src, src_start, shape, dst_strides, src_strides):
@@ -57,13 +57,13 @@ def copy_strided(dst, dst_start, src, src_start, shape, dst_strides, src_strides
         return dst
     geometry = int64_constant(coalesce(tuple(shape), tuple(dst_strides), tuple(src_strides)))
     blocks, threads = grid_1d(n)
-    _copy_strided_kernel[blocks, threads](dst, int(dst_start), src, int(src_start), geometry, n)
+    launch(_copy_strided_kernel, blocks, threads, dst, int(dst_start), src, int(src_start), geometry, n)
     return dst
 
 
 def gather_strided(src, start, shape, strides, dtype=None):
     """A new C-contiguous array of `shape`: element i read from 1-D `src` at start + offset(i, strides)."""
-    out = cuda.device_array(tuple(shape), dtype or src.dtype)
+    out = empty(tuple(shape), dtype or src.dtype)
     copy_strided(out.reshape(out.size), 0, src, start, shape, contiguous_strides(shape), strides)
     return out
 
@@ -100,7 +100,7 @@ def concatenate(arrays, axis=0):
             raise TypeError(f"concatenate: dtypes {first.dtype} and {a.dtype} differ")
     shape = list(first.shape)
     shape[axis] = sum(a.shape[axis] for a in arrays)
-    out = cuda.device_array(tuple(shape), first.dtype)
+    out = empty(tuple(shape), first.dtype)
     out_strides, start = contiguous_strides(shape), 0
     for a in arrays:
         copy_strided(flat(out), start * out_strides[axis], flat(a), 0, a.shape, out_strides,

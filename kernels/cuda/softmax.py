@@ -10,7 +10,8 @@ import math
 import numpy as np
 from numba import cuda, float64
 
-from kernels.cuda.launch import MAX_THREADS, check_device_array, grid_1d, threads_for
+from kernels.cuda.launch import (MAX_THREADS, check_device_array, empty, grid_1d, launch, threads_for,
+                                 to_device, to_host)
 from kernels.cuda.warp import WARP, block_sum
 
 
@@ -77,11 +78,11 @@ def _check(logits, labels, label_smoothing, op, labels_checked=False):
     if logits.ndim != 2:
         raise ValueError(f"{op}: logits must be 2-d (N, K), got shape {tuple(logits.shape)}")
     if not cuda.devicearray.is_cuda_ndarray(labels):
-        labels = cuda.to_device(np.ascontiguousarray(labels))
+        labels = to_device(np.ascontiguousarray(labels))
     if np.dtype(labels.dtype).kind not in "iu" or tuple(labels.shape) != tuple(logits.shape[:1]):
         raise ValueError(f"{op}: labels must be integers of shape ({logits.shape[0]},), "
                          f"got {labels.dtype} of shape {tuple(labels.shape)}")
-    values = np.zeros(0, np.int64) if labels_checked else labels.copy_to_host()
+    values = np.zeros(0, np.int64) if labels_checked else to_host(labels)
     if values.size and (values.min() < 0 or values.max() >= logits.shape[1]):
         raise ValueError(f"{op}: labels must lie in [0, {logits.shape[1]}), got values in "
                          f"[{values.min()}, {values.max()}]")
@@ -95,11 +96,11 @@ def softmax_cross_entropy_forward(logits, labels, label_smoothing=0.0, labels_ch
     skips the host-side range check (the caller checked them before upload)."""
     labels, label_smoothing = _check(logits, labels, label_smoothing, "softmax_cross_entropy_forward",
                                      labels_checked)
-    losses = cuda.device_array(logits.shape[0], logits.dtype)
-    probs = cuda.device_array(logits.shape, logits.dtype)
+    losses = empty(logits.shape[0], logits.dtype)
+    probs = empty(logits.shape, logits.dtype)
     if logits.shape[0]:
         blocks, threads = grid_1d(logits.shape[0])
-        _forward_kernel[blocks, threads](logits, labels, label_smoothing, losses, probs)
+        launch(_forward_kernel, blocks, threads, logits, labels, label_smoothing, losses, probs)
     return losses, probs
 
 
@@ -109,9 +110,9 @@ def softmax_cross_entropy_mean_forward(logits, labels, label_smoothing=0.0, labe
                                      labels_checked)
     if logits.shape[0] == 0:
         raise ValueError("softmax_cross_entropy_mean_forward: the mean of no rows is undefined (N = 0)")
-    mean = cuda.device_array((), logits.dtype)
-    probs = cuda.device_array(logits.shape, logits.dtype)
-    _mean_forward_kernel[1, threads_for(logits.shape[0])](logits, labels, label_smoothing, mean.reshape(1), probs)
+    mean = empty((), logits.dtype)
+    probs = empty(logits.shape, logits.dtype)
+    launch(_mean_forward_kernel, 1, threads_for(logits.shape[0]), logits, labels, label_smoothing, mean.reshape(1), probs)
     return mean, probs
 
 
@@ -125,10 +126,10 @@ def softmax_cross_entropy_backward(probs, labels, dlosses, label_smoothing=0.0, 
     if not of_mean and tuple(dlosses.shape) != tuple(labels.shape):
         raise ValueError(f"softmax_cross_entropy_backward: dlosses must have shape "
                          f"{tuple(labels.shape)} (or () for the mean), got {tuple(dlosses.shape)}")
-    dlogits = cuda.device_array(probs.shape, probs.dtype)
+    dlogits = empty(probs.shape, probs.dtype)
     if probs.size:
         blocks, threads = grid_1d(probs.size)
         scale = 1.0 / probs.shape[0] if of_mean else 1.0
-        _backward_kernel[blocks, threads](probs, labels, dlosses.reshape(1) if of_mean else dlosses,
-                                          0 if of_mean else 1, scale, label_smoothing, dlogits)
+        launch(_backward_kernel, blocks, threads, probs, labels, dlosses.reshape(1) if of_mean else dlosses,
+               0 if of_mean else 1, scale, label_smoothing, dlogits)
     return dlogits

@@ -1,5 +1,5 @@
 """Host-to-device copies that do not wait: the host array is copied into a pinned (page-locked)
-staging buffer and uploaded from there asynchronously on the stream.
+staging buffer and uploaded from there asynchronously on the backend's stream (kernels.cuda.streams).
 
 A copy from pageable memory makes the host wait for the GPU; from pinned memory the DMA engine
 reads it while the host goes on. A staging buffer is reused once the event recorded after its
@@ -12,6 +12,7 @@ import collections
 import numpy as np
 from numba import config, cuda
 
+from kernels.cuda import streams
 from kernels.cuda.allocator import bin_size
 
 MAX_CACHED_BYTES = 256 << 20
@@ -47,12 +48,11 @@ def to_device(host):
     """A device copy of the C-contiguous NumPy array ``host``, uploaded asynchronously from pinned memory."""
     host = np.asarray(host, order="C")  # (np.ascontiguousarray would make 0-d arrays 1-d)
     if config.ENABLE_CUDASIM or host.nbytes == 0 or host.dtype.hasobject or host.dtype.char in "Mm":
-        return cuda.to_device(host)  # the simulator has no pinned memory or streams: the same one copy
+        return cuda.to_device(host, stream=streams.stream())  # the simulator has no pinned memory: one copy
     buffer = _free_buffer(bin_size(host.nbytes))
     staged = buffer.host[:host.nbytes].view(host.dtype).reshape(host.shape)
     np.copyto(staged, host)
-    stream = cuda.default_stream()
+    stream = streams.stream()
     out = cuda.to_device(staged, stream=stream)
     buffer.done.record(stream)
-    out.stream = 0  # later copies of it behave as every other array's: numba's default, synchronous ones
     return out

@@ -8,7 +8,10 @@ over the same memory, and the view is filled in directly with what numba-cuda's 
 set (``install()`` checks that on one array first and keeps the constructor when it differs).
 ``install()`` puts that in front of numba-cuda's ``reshape``; anything else (another order, a
 non-contiguous or empty array, a bad shape) goes to numba-cuda's own, which also raises its errors.
+One difference from numba-cuda: a view keeps its base's ``stream`` (numba-cuda's are on stream 0), so
+views of the backend's arrays stay ordered on the backend's stream (kernels.cuda.streams).
 """
+import numpy as np
 from numba import config
 
 _original_reshape = []
@@ -16,12 +19,22 @@ _direct = []
 
 
 def c_strides(shape, itemsize):
-    """Strides in bytes of a C-contiguous array of `shape`."""
-    strides, step = [], itemsize
-    for size in reversed(shape):
-        strides.append(step)
-        step *= size
-    return tuple(reversed(strides))
+    """Strides in bytes of a C-contiguous array of `shape` (remembered: a step repeats its shapes)."""
+    key = (shape, itemsize)
+    strides = _strides.get(key)
+    if strides is None:
+        strides, step = [], itemsize
+        for size in reversed(shape):
+            strides.append(step)
+            step *= size
+        strides = tuple(reversed(strides))
+        if len(_strides) >= 4096:
+            _strides.clear()
+        _strides[key] = strides
+    return strides
+
+
+_strides = {}
 
 
 def _new_shape(shape, size):
@@ -49,14 +62,20 @@ def reshape(self, *newshape, **kws):
     """numba-cuda's ``DeviceNDArray.reshape`` with a direct path for C-contiguous arrays in C order."""
     if len(newshape) == 1 and isinstance(newshape[0], (tuple, list)):
         newshape = tuple(newshape[0])
+    if (_direct and not kws and newshape == (self.size,) and type(newshape[0]) is int and self.size
+            and self._dummy.flags["C_CONTIGUOUS"]):  # the flat view every launch wrapper makes
+        return _c_view(self, newshape, (self.dtype.itemsize,))
     if kws.get("order", "C") == "C" and len(kws) <= 1 and self.size and self._dummy.flags["C_CONTIGUOUS"]:
         shape = _new_shape(newshape, self.size)
         if shape is not None:
             strides = self.strides if shape == self.shape else c_strides(shape, self.dtype.itemsize)
             if _direct:
                 return _c_view(self, shape, strides)
-            return type(self)(shape=shape, strides=strides, dtype=self.dtype, gpu_data=self.gpu_data)
-    return _original_reshape[0](self, *newshape, **kws)
+            return type(self)(shape=shape, strides=strides, dtype=self.dtype, gpu_data=self.gpu_data,
+                              stream=self.stream)
+    view = _original_reshape[0](self, *newshape, **kws)
+    view.stream = self.stream
+    return view
 
 
 def _c_view(array, shape, strides):
@@ -68,8 +87,34 @@ def _c_view(array, shape, strides):
     view._dummy = _from_desc[0](0, shape, strides, itemsize)
     view.shape, view.strides, view.dtype, view.size = shape, strides, array.dtype, array.size
     view.alloc_size = array.size * itemsize
-    view.gpu_data, view.stream = array.gpu_data, 0
+    view.gpu_data, view.stream = array.gpu_data, array.stream
     return view
+
+
+def new_array(shape, dtype, stream):
+    """``cuda.device_array(shape, dtype, stream=stream)`` (C order), filled in directly like ``_c_view``
+    when the shape is a non-empty tuple of ints: numba-cuda's constructor normalises and checks the
+    shape, strides and dtype in Python on each of the ~50 arrays of a LeNet-5 step."""
+    dtype = _dtypes.get(dtype) or _dtypes.setdefault(dtype, np.dtype(dtype))
+    shape = (shape,) if type(shape) is int else shape
+    if not (_direct and type(shape) is tuple and shape and all(type(s) is int and s > 0 for s in shape)):
+        from numba import cuda
+        return cuda.device_array(shape, dtype, stream=stream)
+    array = object.__new__(_device_array[0])
+    itemsize = dtype.itemsize
+    size = 1
+    for s in shape:
+        size *= s
+    strides = c_strides(shape, itemsize)
+    array.ndim, array._dummy = len(shape), _from_desc[0](0, shape, strides, itemsize)
+    array.shape, array.strides, array.dtype, array.size = shape, strides, dtype, size
+    array.alloc_size = size * itemsize
+    array.gpu_data, array.stream = _devices[0].get_context().memalloc(array.alloc_size), stream
+    return array
+
+
+_dtypes = {}
+_device_array, _devices = [], []
 
 
 _from_desc = []
@@ -99,8 +144,10 @@ def install():
     """Use ``reshape`` for numba-cuda device arrays (nothing to do under the simulator)."""
     if config.ENABLE_CUDASIM or _original_reshape:
         return
-    from numba.cuda.cudadrv import devicearray, dummyarray
+    from numba.cuda.cudadrv import devicearray, devices, dummyarray
     _from_desc.append(dummyarray.Array.from_desc)
+    _device_array.append(devicearray.DeviceNDArray)
+    _devices.append(devices)
     try:
         if _same_as_constructor(devicearray):
             _direct.append(True)

@@ -11,9 +11,9 @@ import numbers
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import bitwise as bw, elementwise as ew, gemm, index as ix, reduce as rd, shape as sh, staging
+from kernels.cuda import (bitwise as bw, elementwise as ew, gemm, index as ix, launch, reduce as rd, shape as sh,
+                          staging, streams)
 from kernels.cuda.optim import adam_update_many, sgd_update_many  # noqa: F401  (CUDA only: one launch per step)
-from kernels.cuda.launch import scalar_constant
 
 from .cpu import lazy_kernels
 
@@ -47,7 +47,8 @@ def from_numpy(a):
 
 
 def to_numpy(a):
-    return a.copy_to_host()
+    """A host copy; the host waits for the backend's stream (the copy and the kernels before it)."""
+    return launch.to_host(a)
 
 
 def asarray(data, dtype=None):
@@ -55,12 +56,12 @@ def asarray(data, dtype=None):
     if is_device_array(data):
         return data if dtype is None else astype(data, dtype)
     if isinstance(data, numbers.Number) and dtype is not None:
-        return scalar_constant(data, dtype)  # a number made a constant tensor (1 in 1 - y²): copied once, cached
+        return sh.full((), data, dtype)  # a number made a constant tensor: filled on the device, no copy
     return from_numpy(np.asarray(data, dtype=dtype))
 
 
 def empty(shape, dtype=np.float64):
-    return cuda.device_array(_shape(shape), np.dtype(dtype))
+    return launch.empty(_shape(shape), np.dtype(dtype))
 
 
 def full(shape, fill_value, dtype=None):
@@ -86,8 +87,8 @@ def astype(a, dtype):
 
 
 def copy(a):
-    out = cuda.device_array(a.shape, a.dtype)
-    out.copy_to_device(a)
+    out = launch.empty(a.shape, a.dtype)
+    out.copy_to_device(a, stream=streams.stream())
     return out
 
 
@@ -140,8 +141,9 @@ def _contiguous_copy(interface, owner):
 
 
 def synchronize():
-    """Wait for every queued kernel (for timing)."""
-    cuda.synchronize()
+    """Wait until the backend's stream has run everything queued on it (for timing, and before the
+    host reads memory the device wrote)."""
+    streams.synchronize()
 
 
 # ---- elementwise maps with broadcasting -------------------------------------------------------

@@ -87,7 +87,9 @@ _NCCL_TYPES = {"float16": "NCCL_FLOAT16", "float32": "NCCL_FLOAT32", "float64": 
 
 class Nccl:
     """One NCCL communicator over all ranks (its id made by rank 0 and sent over MPI); collectives on the
-    default stream, in place on the tensor's device memory."""
+    default stream, in place on the tensor's device memory. The CUDA backend queues its kernels on a
+    non-blocking stream, which the default stream does not wait for, so each collective starts after
+    the device has finished everything queued (and the host waits for it to end)."""
 
     name = "nccl"
     on_device = True  # DistributedDataParallel reduces CUDA gradient buckets in device memory
@@ -113,6 +115,7 @@ class Nccl:
 
     def all_reduce(self, tensor, op):
         pointer, count, kind = self._pointer(tensor)
+        self._synchronize()
         self.comm.allReduce(pointer, pointer, count, kind, self.nccl.NCCL_SUM, 0)
         self._synchronize()
         if op == "mean":
@@ -120,5 +123,6 @@ class Nccl:
 
     def broadcast(self, tensor, src):
         pointer, count, kind = self._pointer(tensor)
+        self._synchronize()
         self.comm.bcast(pointer, count, kind, src, 0)
         self._synchronize()

@@ -93,14 +93,27 @@ def _one_per_module(entries):
     return list(chosen.values())
 
 
+def _scalar_operand_launches():
+    """Signatures of the scalar-operand elementwise kernels (a step of these models launches none,
+    user arithmetic like y * 0.5 does): a number passed by value, float32 and float64."""
+    from numba import cuda
+    from kernels.cuda import elementwise as ew
+    entries = []
+    for dtype in (np.float32, np.float64):
+        a = cuda.to_device(np.zeros(4, dtype))
+        for make, args in ((ew._scalar_right_kernel, (a, a, dtype(0.5))), (ew._scalar_left_kernel, (a, dtype(0.5), a))):
+            entries.append({"kernel": recipe(make(ew._multiply)), "args": [encode_argument(x) for x in args]})
+    return entries
+
+
 def test_step_kernels_assemble_without_spills_representative(monkeypatch, tmp_path):
     entries = _record_step_launches(monkeypatch)
     assert len(entries) > 20
-    _check(_one_per_module(entries), ["sm_90"], tmp_path)
+    _check(_one_per_module(entries) + _scalar_operand_launches()[:1], ["sm_90"], tmp_path)
 
 
 @pytest.mark.slow
 def test_every_step_kernel_signature_assembles_without_spills(monkeypatch, tmp_path):
-    entries = _record_step_launches(monkeypatch)
+    entries = _record_step_launches(monkeypatch) + _scalar_operand_launches()
     results = _check(entries, ["sm_80", "sm_90"], tmp_path)
     print(f"{len(entries)} signatures, max {max(r['registers'] for r in results)} registers, no spills")

@@ -1,6 +1,6 @@
 """kernels.cuda.counters and kernels.cuda.allocator under the CUDA simulator: every launch, copy and
-synchronisation is counted once, with its bytes; freed device blocks are reused from the pool; a
-Python number is copied to the device once per process, not once per use."""
+synchronisation is counted once, with its bytes, and on its stream; freed device blocks are reused from
+the pool; a Python number reaches its kernel as an argument, never as a copy."""
 import gc
 
 import numpy as np
@@ -8,7 +8,6 @@ import pytest
 from numba import cuda
 
 from kernels.cuda import allocator, counters, elementwise as ew
-from kernels.cuda.launch import scalar_constant
 
 pytestmark = pytest.mark.needs_cuda
 
@@ -121,15 +120,40 @@ def test_a_live_block_is_never_handed_out_twice():
         np.testing.assert_array_equal(a.copy_to_host(), np.full(64, float(k)))
 
 
-@pytest.mark.parametrize("value", [1.5, -0.0, float("nan"), True, 7])
-def test_a_scalar_operand_is_copied_once_and_keeps_its_value(counted, value):
-    a = cuda.to_device(np.array([1.0, -2.0, 3.0], np.float32))
-    expected = np.multiply(np.array([1.0, -2.0, 3.0], np.float32), value)
-    ew.multiply(a, value)
-    out, stats = counted(lambda: ew.multiply(a, value))
-    np.testing.assert_array_equal(out.copy_to_host(), expected)
-    assert stats["h2d_copies"] == 0 and stats["launches"] == 1
-    assert np.signbit(scalar_constant(value, np.float32).copy_to_host()) == np.signbit(np.float32(value))
+@pytest.mark.parametrize("value", [1.5, -0.0, float("nan"), True, 7, 0.3183098861837907])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_a_scalar_operand_is_a_kernel_argument_not_a_copy(counted, value, dtype):
+    """Either side, the first time a value is used: one launch, no host-to-device copy; the result
+    is NumPy's with the same weak scalar (-0.0 keeps its sign, nan stays nan)."""
+    host = np.array([1, -2, 3], dtype)
+    a = cuda.to_device(host)
+    for op, numpy_op, operands in [(ew.multiply, np.multiply, (a, value)), (ew.subtract, np.subtract, (value, a))]:
+        expected = numpy_op(*[host if x is a else x for x in operands])
+        out, stats = counted(lambda: op(*operands))
+        np.testing.assert_array_equal(out.copy_to_host(), expected)
+        assert out.dtype == expected.dtype
+        assert np.array_equal(np.signbit(out.copy_to_host()), np.signbit(expected))
+        assert stats["h2d_copies"] == 0 and stats["launches"] == 1, stats
+        side = "left" if operands[0] is value else "right"
+        assert stats["launches_by_kernel"] == {f"elementwise._scalar_{side}_kernel": 1}
+
+
+def test_every_launch_and_copy_is_counted_on_its_stream(counted, rng):
+    from kernels.cuda import streams
+    from kernels.cuda.launch import to_device, to_host
+    host = rng.standard_normal(8).astype(np.float32)
+
+    def work():
+        a = to_device(host)              # the backend's stream
+        b = ew.add(a, 1.0)
+        on_default = cuda.to_device(host)  # numba's default stream
+        cuda.stream().synchronize()
+        return to_host(b), on_default
+    (back, _), stats = counted(work)
+    np.testing.assert_array_equal(back, host + np.float32(1))
+    assert stats["by_stream"] == {"backend": 3, "default": 1, "other": 0}, stats
+    assert stats["synchronizations"] == 2  # to_host waits for the backend's stream; the other one asked
+    assert streams.stream() is streams.stream()
 
 
 def test_a_staging_buffer_is_reused_only_once_its_upload_is_done(monkeypatch):

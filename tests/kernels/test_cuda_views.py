@@ -1,5 +1,6 @@
 """kernels.cuda.views: its reshape of numba-cuda device arrays builds exactly what numba-cuda's own
-builds (shape, strides, memory, size, flags, numba type) and raises where numba-cuda's raises.
+builds (shape, strides, memory, size, flags, numba type; the stream kept from its base, where numba-cuda's
+views drop it) and raises where numba-cuda's raises; its new arrays are what ``cuda.device_array`` makes.
 
 numba-cuda's real device arrays cannot be imported beside the simulator, so the comparison runs in a
 child process without NUMBA_ENABLE_CUDASIM, under benchmarks/cuda_host_probe.py's stand-in driver (no
@@ -23,8 +24,12 @@ CHILD = textwrap.dedent("""
     from kernels.cuda import views
 
     assert views._direct, "the direct view did not pass its own check against numba-cuda's constructor"
-    numba_reshape = views._original_reshape[0]
     memory = object()
+
+    def numba_reshape(a, *args, **kws):  # numba-cuda's, its view on the base's stream (numba-cuda's: 0)
+        view = views._original_reshape[0](a, *args, **kws)
+        view.stream = a.stream
+        return view
 
     def array(shape, dtype, strides=None):
         itemsize = np.dtype(dtype).itemsize
@@ -59,6 +64,11 @@ CHILD = textwrap.dedent("""
                 assert ours == theirs, (spec, args, kws, ours, theirs)
                 compared += 1
     assert devicearray.DeviceNDArray.reshape is views.reshape
+    from numba import cuda
+    for shape in [(2, 3, 4), (5,), (1, 1), (64, 6, 28, 28), 7, (0, 3), ()]:
+        for dtype in ("float32", np.int64, np.dtype(np.float64)):
+            ours, theirs = views.new_array(shape, dtype, 7), cuda.device_array(shape, dtype, stream=7)
+            assert described(ours) == described(theirs), (shape, dtype, described(ours), described(theirs))
     print(compared)
 """)
 

@@ -1,6 +1,7 @@
 """What a CUDA training step asks of the device, counted (mg.cuda.stats()): after warm-up a step
 allocates nothing outside the pool, copies nothing back to the host, never synchronises, and makes
-at most one host-to-device copy per input tensor (the images and the labels).
+at most one host-to-device copy per input tensor (the images and the labels), and queues every launch
+and copy on the backend's one stream, none on the default stream.
 
 LeNet-5- and ResNet-shaped networks run under the simulator at tiny sizes (the counts are what a GPU
 run makes); LeNet-5 and ResNet-18 themselves run on numba-cuda's real host path with the launches
@@ -50,9 +51,13 @@ def test_a_warm_step_stays_on_the_device_until_the_loss_is_read(build, image_sha
     assert {k: stats[k] for k in STEP_BUDGET} == STEP_BUDGET, stats
     assert stats["h2d_copies"] <= INPUT_TENSORS, stats
     assert stats["pool_hits"] > 0 and stats["launches"] > 0
+    queued = stats["launches"] + stats["h2d_copies"] + stats["d2h_copies"] + stats["d2d_copies"]
+    assert stats["by_stream"] == {"backend": queued, "default": 0, "other": 0}, "all on the backend's stream"
     losses = []
     stats = cuda_counts(lambda: losses.append(step().item()))
     assert stats["d2h_copies"] == 1 and np.isfinite(losses[0]), "loss.item() is the step's one copy back"
+    assert stats["synchronizations"] == 1, "loss.item() waits for the stream once, after its copy"
+    assert stats["by_stream"]["default"] == 0
 
 
 @pytest.mark.parametrize("momentum", [0.1, None])
@@ -92,6 +97,9 @@ def test_a_real_models_step_stays_on_the_device(probe_steps, model):
     assert {k: row[k] for k in STEP_BUDGET} == STEP_BUDGET, row
     assert row["h2d_copies"] <= INPUT_TENSORS, row
     assert row["counters_agree"], "mg.cuda.stats() and the driver-level counts differ"
+    assert row["on_default_stream"] == 0, "the stand-in driver saw a launch or copy on the default stream"
+    assert row["by_stream"] == {"backend": row["launches"] + row["h2d_copies"] + row["d2h_copies"],
+                                "default": 0, "other": 0}, row["by_stream"]
 
 
 @pytest.mark.parametrize("model, budget", [("LeNet-5", 40), ("ResNet-18", 250)])
@@ -106,3 +114,17 @@ def test_mg_cuda_is_there_without_importing_numba_cuda():
             "print(sorted(m for m in sys.modules if m.startswith(('numba.cuda', 'kernels.cuda'))))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("scale, shift", [(0.5, 3), (-1.2345678, 0.000271828)])
+def test_python_numbers_in_tensor_arithmetic_are_not_copied_to_the_device(scale, shift, cuda_counts):
+    """y * a + b on CUDA: each number reaches a kernel as an argument (the number lifted to a constant
+    tensor is filled on the device), so even a value never seen before costs no host-to-device copy;
+    the values are the CPU twin's."""
+    x = np.random.default_rng(3).standard_normal((4, 5)).astype(np.float32)
+    y = mg.tensor(x, device="cuda")
+    results = []
+    stats = cuda_counts(lambda: results.append(y * scale + shift))
+    assert stats["h2d_copies"] == 0 and stats["d2h_copies"] == 0, stats
+    np.testing.assert_array_equal(results[0].numpy(), (mg.tensor(x) * scale + shift).numpy())
+    assert results[0].dtype == np.float32

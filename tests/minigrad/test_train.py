@@ -281,7 +281,8 @@ def test_readme_training_recipes_run_as_written(tmp_path, monkeypatch, capsys):
 @pytest.mark.needs_cuda
 def test_a_cuda_epoch_reads_its_loss_and_accuracy_back_once_and_matches_the_cpu():
     """The running loss and correct count stay on the device: a whole epoch copies back 2 numbers (at its
-    end), never synchronises, and its loss and accuracy equal the same epoch on the CPU."""
+    end), waits for the device only for those two reads, and its loss and accuracy equal the same epoch
+    on the CPU."""
     pytest.importorskip("minigrad.backend.cuda", reason="numba-cuda is not installed")
     import argparse
     from minigrad.nn import functional as F
@@ -301,7 +302,7 @@ def test_a_cuda_epoch_reads_its_loss_and_accuracy_back_once_and_matches_the_cpu(
         loss, accuracy, steps = train_one_epoch(model, batches, SGD(model.parameters(), lr=0.1), args, 1, F, mg, 0)
         results[device] = (loss, accuracy, steps, mg.cuda.stats())
     stats = results["cuda"][3]
-    assert stats["d2h_copies"] <= 2 and stats["synchronizations"] == 0, stats
+    assert stats["d2h_copies"] <= 2 and stats["synchronizations"] == stats["d2h_copies"], stats
     assert results["cuda"][2] == results["cpu"][2] == 3
     assert results["cuda"][0] == pytest.approx(results["cpu"][0], rel=1e-4)
     assert results["cuda"][1] == results["cpu"][1]
