@@ -56,6 +56,7 @@ class BlockPool:
         except Exception:  # out of memory, most likely: give the cached blocks back and try once more
             if not self.cached_bytes:
                 raise
+            streams.synchronize()  # queued kernels may still use the cached blocks freed now
             self.empty()
             gc.collect()
             block = self.raw(size)

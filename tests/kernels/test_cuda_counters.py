@@ -69,9 +69,12 @@ class _Block:
     """A device block of a two-block "device": alive while someone holds it."""
 
 
-def test_when_the_driver_is_out_of_memory_the_cached_blocks_are_dropped_and_it_retries():
+def test_when_the_driver_is_out_of_memory_the_cached_blocks_are_dropped_and_it_retries(monkeypatch):
+    """... after the host waited for the backend stream, whose queued kernels may still use them."""
     import weakref
     live = weakref.WeakSet()
+    synced_with_live_blocks = []
+    monkeypatch.setattr(allocator.streams, "synchronize", lambda: synced_with_live_blocks.append(len(live)))
 
     def raw(size):
         if len(live) >= 2:
@@ -86,6 +89,7 @@ def test_when_the_driver_is_out_of_memory_the_cached_blocks_are_dropped_and_it_r
     in_use, _ = pool.acquire(5000)             # another bin: the device is now full
     big, size = pool.acquire(9000)             # out of memory, the 512-byte block is dropped, retried
     assert len(live) == 2 and pool.cached_bytes == 0 and size == 9216
+    assert synced_with_live_blocks == [2]      # the wait came before the cached block was dropped
     with pytest.raises(MemoryError):
         pool.acquire(9000)                     # nothing cached to drop: the error reaches the caller
 
