@@ -24,12 +24,13 @@ im2col's: relative to max |y|, within 1e-5 in float32 and 1e-12 in float64 on th
 CHUNK_BYTES each; V, M and the weight transforms are scratch buffers of kernels.cpu.workspace.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 32 * 2**20
 STAGGER = 64
+PARALLEL = False
 
 
 def applies(weight_shape, stride, dilation, groups):
@@ -39,31 +40,39 @@ def applies(weight_shape, stride, dilation, groups):
 
 
 @njit(cache=True)
-def _filter_transform(w, u):
-    """u[ξ, k, c] = (G w[k, c] Gᵀ)[ξ]: w (K, C, 3, 3), u (16, K, C)."""
-    for k in range(w.shape[0]):
-        for c in range(w.shape[1]):
-            g = w[k, c]
-            rows = np.empty((4, 3), dtype=w.dtype)
+def _filter_transform(w, flip, u):
+    """u[ξ, k, c] = (G w[k, c] Gᵀ)[ξ]: w (K, C, 3, 3), u (16, K, C).
+
+    With flip, the transform of w'[c, k] = w[k, c] rotated 180° instead, u (16, C, K): the rotation swaps rows
+    0 and 3 of G g (G P = Q G for the reversals P, Q), so u'[4 σ(i) + σ(j), c, k] = u[4 i + j, k, c], σ = (3, 1, 2, 0).
+    """
+    sigma = (3, 1, 2, 0)
+    gw = np.empty((4, 3), w.dtype)
+    gwg = np.empty((4, 4), w.dtype)
+    outer, inner = u.shape[1], u.shape[2]
+    for a in range(outer):
+        for b in range(inner):
+            k, c = (b, a) if flip else (a, b)
             for j in range(3):
-                rows[0, j] = g[0, j]
-                rows[1, j] = 0.5 * (g[0, j] + g[1, j] + g[2, j])
-                rows[2, j] = 0.5 * (g[0, j] - g[1, j] + g[2, j])
-                rows[3, j] = g[2, j]
+                g0, g1, g2 = w[k, c, 0, j], w[k, c, 1, j], w[k, c, 2, j]
+                gw[0, j], gw[1, j], gw[2, j], gw[3, j] = g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2
             for i in range(4):
-                r = rows[i]
-                u[4 * i + 0, k, c] = r[0]
-                u[4 * i + 1, k, c] = 0.5 * (r[0] + r[1] + r[2])
-                u[4 * i + 2, k, c] = 0.5 * (r[0] - r[1] + r[2])
-                u[4 * i + 3, k, c] = r[2]
+                r0, r1, r2 = gw[i, 0], gw[i, 1], gw[i, 2]
+                gwg[i, 0], gwg[i, 1], gwg[i, 2], gwg[i, 3] = r0, 0.5 * (r0 + r1 + r2), 0.5 * (r0 - r1 + r2), r2
+            for i in range(4):
+                for j in range(4):
+                    if flip:
+                        u[4 * sigma[i] + sigma[j], c, k] = gwg[i, j]
+                    else:
+                        u[4 * i + j, k, c] = gwg[i, j]
 
 
 @njit(cache=True)
 def _filter_grad_transform(du, dw):
     """dw[k, c] = Gᵀ du[:, k, c] G (the adjoint of _filter_transform): du (16, K, C), dw (K, C, 3, 3)."""
+    rows = np.empty((4, 3), dw.dtype)
     for k in range(dw.shape[0]):
         for c in range(dw.shape[1]):
-            rows = np.empty((4, 3), dtype=dw.dtype)
             for i in range(4):
                 a0, a1, a2, a3 = du[4 * i, k, c], du[4 * i + 1, k, c], du[4 * i + 2, k, c], du[4 * i + 3, k, c]
                 rows[i, 0] = a0 + 0.5 * (a1 + a2)
@@ -75,102 +84,110 @@ def _filter_grad_transform(du, dw):
                 dw[k, c, 2, j] = 0.5 * (rows[1, j] + rows[2, j]) + rows[3, j]
 
 
-@njit(cache=True)
-def _input_transform(padded, tiles_h, tiles_w, v):
-    """v[ξ, c, t] = (Bᵀ d B)[ξ] for the 4×4 patch d of padded[n, c] at (2 th, 2 tw), t = (n TH + th) TW + tw.
+@njit(cache=True, parallel=PARALLEL)
+def _input_transform(x, top, left, tiles_h, tiles_w, v):
+    """v[ξ, c, t] = (Bᵀ d B)[ξ] for the 4×4 patch d of x[n, c] at (2 th - top, 2 tw - left), zero outside x;
+    x (N, C, H, W), v (16, ≥ C N TH TW) holding v[ξ, c, t] at v[ξ, c N TH TW + t], t = (n TH + th) TW + tw.
 
-    padded is the input with its zero border (and zeros up to 2 TH + 2 rows, 2 TW + 2 columns), so the
-    loop has no bounds to test.
+    Each plane goes first into a small zero-bordered copy (its border is zeroed once per channel), then per
+    row of tiles Bᵀ d runs along whole rows and d B along the row of tiles, loops that vectorise.
     """
-    batch, channels = padded.shape[0], padded.shape[1]
-    e = np.empty((4, 4), dtype=padded.dtype)
-    for c in range(channels):
+    batch, channels, height, width = x.shape
+    rows, cols = 2 * tiles_h + 2, 2 * tiles_w + 2
+    r_lo, r_hi = max(0, top), min(rows, height + top)
+    q_lo, q_hi = max(0, left), min(cols, width + left)
+    tiles = batch * tiles_h * tiles_w
+    for c in prange(channels):
+        plane = np.zeros((rows, cols), x.dtype)
+        e = np.empty((4, cols), x.dtype)
         for n in range(batch):
-            plane = padded[n, c]
+            for r in range(r_lo, r_hi):
+                for q in range(q_lo, q_hi):
+                    plane[r, q] = x[n, c, r - top, q - left]
             for th in range(tiles_h):
-                top = 2 * th
-                t0 = (n * tiles_h + th) * tiles_w
-                for tw in range(tiles_w):
-                    left = 2 * tw
-                    for j in range(4):
-                        d0, d1 = plane[top, left + j], plane[top + 1, left + j]
-                        d2, d3 = plane[top + 2, left + j], plane[top + 3, left + j]
-                        e[0, j] = d0 - d2
-                        e[1, j] = d1 + d2
-                        e[2, j] = d2 - d1
-                        e[3, j] = d1 - d3
-                    t = t0 + tw
-                    for i in range(4):
-                        v[4 * i + 0, c, t] = e[i, 0] - e[i, 2]
-                        v[4 * i + 1, c, t] = e[i, 1] + e[i, 2]
-                        v[4 * i + 2, c, t] = e[i, 2] - e[i, 1]
-                        v[4 * i + 3, c, t] = e[i, 1] - e[i, 3]
+                for q in range(cols):
+                    d0, d1, d2, d3 = plane[2 * th, q], plane[2 * th + 1, q], plane[2 * th + 2, q], plane[2 * th + 3, q]
+                    e[0, q] = d0 - d2
+                    e[1, q] = d1 + d2
+                    e[2, q] = d2 - d1
+                    e[3, q] = d1 - d3
+                t0 = c * tiles + (n * tiles_h + th) * tiles_w
+                for i in range(4):
+                    for tw in range(tiles_w):
+                        a0, a1, a2, a3 = e[i, 2 * tw], e[i, 2 * tw + 1], e[i, 2 * tw + 2], e[i, 2 * tw + 3]
+                        v[4 * i, t0 + tw] = a0 - a2
+                        v[4 * i + 1, t0 + tw] = a1 + a2
+                        v[4 * i + 2, t0 + tw] = a2 - a1
+                        v[4 * i + 3, t0 + tw] = a1 - a3
 
 
-@njit(cache=True)
-def _output_transform(m, tiles_h, tiles_w, y):
-    """y[n, k, 2 th + a, 2 tw + b] = (Aᵀ m[:, k, t] A)[a, b] where that lies inside y: m (16, K, tiles)."""
+@njit(cache=True, parallel=PARALLEL)
+def _output_transform(m, bias, tiles_h, tiles_w, y):
+    """y[n, k, 2 th + a, 2 tw + b] = (Aᵀ m[:, k, t] A)[a, b] + bias[k] where that lies inside y: m (16, ≥ K tiles)
+    holding m[ξ, k, t] at m[ξ, k tiles + t], bias (K,), y (N, K, OH, OW). Aᵀ m runs along the row of tiles, then · A into a row buffer copied into y."""
     batch, channels, out_h, out_w = y.shape
-    s = np.empty((2, 4), dtype=y.dtype)
-    for k in range(channels):
+    tiles = batch * tiles_h * tiles_w
+    for k in prange(channels):
+        s = np.empty((8, tiles_w), m.dtype)
+        out = np.empty((2, 2 * tiles_w), m.dtype)
+        b = bias[k]
         for n in range(batch):
             for th in range(tiles_h):
-                for tw in range(tiles_w):
-                    t = (n * tiles_h + th) * tiles_w + tw
-                    for j in range(4):
-                        m0, m1, m2, m3 = m[j, k, t], m[4 + j, k, t], m[8 + j, k, t], m[12 + j, k, t]
-                        s[0, j] = m0 + m1 + m2
-                        s[1, j] = m1 - m2 - m3
-                    for a in range(2):
-                        row = 2 * th + a
-                        if row < out_h:
-                            y[n, k, row, 2 * tw] = s[a, 0] + s[a, 1] + s[a, 2]
-                            if 2 * tw + 1 < out_w:
-                                y[n, k, row, 2 * tw + 1] = s[a, 1] - s[a, 2] - s[a, 3]
+                t0 = k * tiles + (n * tiles_h + th) * tiles_w
+                for j in range(4):
+                    for tw in range(tiles_w):
+                        m0, m1, m2, m3 = m[j, t0 + tw], m[4 + j, t0 + tw], m[8 + j, t0 + tw], m[12 + j, t0 + tw]
+                        s[j, tw] = m0 + m1 + m2
+                        s[4 + j, tw] = m1 - m2 - m3
+                for a in range(2):
+                    for tw in range(tiles_w):
+                        s0, s1, s2, s3 = s[4 * a, tw], s[4 * a + 1, tw], s[4 * a + 2, tw], s[4 * a + 3, tw]
+                        out[a, 2 * tw] = s0 + s1 + s2 + b
+                        out[a, 2 * tw + 1] = s1 - s2 - s3 + b
+                    row = 2 * th + a
+                    if row < out_h:
+                        for q in range(out_w):
+                            y[n, k, row, q] = out[a, q]
 
 
-@njit(cache=True)
-def _output_grad_transform(padded_dy, tiles_h, tiles_w, dm):
-    """dm[ξ, k, t] = (A dY_t Aᵀ)[ξ] (the adjoint of _output_transform), dY_t the 2×2 tile (2 th, 2 tw) of
-    padded_dy, which is dy with zeros up to 2 TH rows and 2 TW columns."""
-    batch, channels = padded_dy.shape[0], padded_dy.shape[1]
-    for k in range(channels):
+@njit(cache=True, parallel=PARALLEL)
+def _output_grad_transform(dy, tiles_h, tiles_w, dm):
+    """dm[ξ, k, t] = (A dY_t Aᵀ)[ξ] (the adjoint of _output_transform), dY_t the 2×2 tile (2 th, 2 tw) of dy
+    (N, K, OH, OW), zero beyond it; dm (16, ≥ K N TH TW) as v of _input_transform. Each pair of rows goes through a zero-tailed buffer."""
+    batch, channels, out_h, out_w = dy.shape
+    tiles = batch * tiles_h * tiles_w
+    for k in prange(channels):
+        g = np.zeros((2, 2 * tiles_w), dy.dtype)
         for n in range(batch):
-            plane = padded_dy[n, k]
             for th in range(tiles_h):
-                t0 = (n * tiles_h + th) * tiles_w
+                for a in range(2):
+                    row = 2 * th + a
+                    if row < out_h:
+                        for q in range(out_w):
+                            g[a, q] = dy[n, k, row, q]
+                    else:
+                        for q in range(out_w):
+                            g[a, q] = 0
+                t0 = k * tiles + (n * tiles_h + th) * tiles_w
                 for tw in range(tiles_w):
-                    g00, g01 = plane[2 * th, 2 * tw], plane[2 * th, 2 * tw + 1]
-                    g10, g11 = plane[2 * th + 1, 2 * tw], plane[2 * th + 1, 2 * tw + 1]
+                    g00, g01, g10, g11 = g[0, 2 * tw], g[0, 2 * tw + 1], g[1, 2 * tw], g[1, 2 * tw + 1]
                     s0, s1, s2, s3 = g00, g00 + g10, g00 - g10, -g10
                     r0, r1, r2, r3 = g01, g01 + g11, g01 - g11, -g11
                     t = t0 + tw
-                    dm[0, k, t], dm[1, k, t], dm[2, k, t], dm[3, k, t] = s0, s0 + r0, s0 - r0, -r0
-                    dm[4, k, t], dm[5, k, t], dm[6, k, t], dm[7, k, t] = s1, s1 + r1, s1 - r1, -r1
-                    dm[8, k, t], dm[9, k, t], dm[10, k, t], dm[11, k, t] = s2, s2 + r2, s2 - r2, -r2
-                    dm[12, k, t], dm[13, k, t], dm[14, k, t], dm[15, k, t] = s3, s3 + r3, s3 - r3, -r3
-
-
-def _padded(x, top, left, height, width, name):
-    """A zeroed scratch (m, C, height, width) holding x (m, C, H, W) at offset (top, left); a negative offset
-    crops x."""
-    m, c, h, w = x.shape
-    padded = scratch(name, (m, c, height, width), x.dtype)
-    padded.fill(0)
-    r_lo, r_hi = max(0, top), min(height, h + top)
-    c_lo, c_hi = max(0, left), min(width, w + left)
-    if r_lo < r_hi and c_lo < c_hi:
-        padded[:, :, r_lo:r_hi, c_lo:c_hi] = x[:, :, r_lo - top:r_hi - top, c_lo - left:c_hi - left]
-    return padded
+                    dm[0, t], dm[1, t], dm[2, t], dm[3, t] = s0, s0 + r0, s0 - r0, -r0
+                    dm[4, t], dm[5, t], dm[6, t], dm[7, t] = s1, s1 + r1, s1 - r1, -r1
+                    dm[8, t], dm[9, t], dm[10, t], dm[11, t] = s2, s2 + r2, s2 - r2, -r2
+                    dm[12, t], dm[13, t], dm[14, t], dm[15, t] = s3, s3 + r3, s3 - r3, -r3
 
 
 def _transformed(name, channels, tiles, dtype):
-    """A (16, channels, tiles) scratch array whose 16 planes lie STAGGER elements further apart than packed:
-    the transforms write (or read) all 16 planes at once, and planes a power of two apart would share cache
-    sets (measured 5× slower)."""
+    """(planes, matrices): a (16, channels tiles + STAGGER) scratch array and its (16, channels, tiles) view. The
+    kernels take the planes (C-contiguous, so their loops vectorise), the GEMMs the view. The planes lie STAGGER
+    elements further apart than packed: the transforms write (or read) all 16 at once, and planes a power of
+    two apart would share cache sets (measured 5× slower)."""
     plane = channels * tiles
-    buffer = scratch(name, (16, plane + STAGGER), dtype)
-    return buffer[:, :plane].reshape(16, channels, tiles)
+    planes = scratch(name, (16, plane + STAGGER), dtype)
+    return planes, planes[:, :plane].reshape(16, channels, tiles)
 
 
 def _tiles(size):
@@ -185,7 +202,7 @@ def _chunk_size(batch, channels, tiles_per_sample, dtype):
 
 def _correlate(x, u, ph, pw, out_h, out_w, bias, y):
     """y (N, K, out_h, out_w) = the stride-1 3×3 correlation of x (N, C, H, W), padded by (ph, pw), with the
-    filter whose transform is u (16, K, C); plus bias (K,) if given."""
+    filter whose transform is u (16, K, C); plus bias (K,)."""
     n, c = x.shape[:2]
     k = u.shape[1]
     tiles_h, tiles_w = _tiles(out_h), _tiles(out_w)
@@ -193,14 +210,11 @@ def _correlate(x, u, ph, pw, out_h, out_w, bias, y):
     for n0 in range(0, n, chunk):
         m = min(n, n0 + chunk) - n0
         tiles = m * tiles_h * tiles_w
-        v = _transformed("winograd.v", c, tiles, x.dtype)
-        product = _transformed("winograd.m", k, tiles, x.dtype)
-        padded = _padded(x[n0:n0 + m], ph, pw, 2 * tiles_h + 2, 2 * tiles_w + 2, "winograd.padded")
-        _input_transform(padded, tiles_h, tiles_w, v)
+        v_planes, v = _transformed("winograd.v", c, tiles, x.dtype)
+        m_planes, product = _transformed("winograd.m", k, tiles, x.dtype)
+        _input_transform(x[n0:n0 + m], ph, pw, tiles_h, tiles_w, v_planes)
         np.matmul(u, v, out=product)
-        _output_transform(product, tiles_h, tiles_w, y[n0:n0 + m])
-        if bias is not None:
-            y[n0:n0 + m] += bias[:, None, None]
+        _output_transform(m_planes, bias, tiles_h, tiles_w, y[n0:n0 + m])
     return y
 
 
@@ -209,8 +223,10 @@ def forward(x, weight, bias, padding):
     ph, pw = padding
     out_h, out_w = x.shape[2] + 2 * ph - 2, x.shape[3] + 2 * pw - 2
     u = scratch("winograd.u", (16,) + weight.shape[:2], x.dtype)
-    _filter_transform(weight, u)
+    _filter_transform(weight, False, u)
     y = recycled((x.shape[0], weight.shape[0], out_h, out_w), x.dtype)
+    if bias is None:
+        bias = np.zeros(weight.shape[0], x.dtype)
     return _correlate(x, u, ph, pw, out_h, out_w, bias, y)
 
 
@@ -218,11 +234,10 @@ def input_grad(dy, weight, padding, x_shape):
     """dx of forward for the output gradient dy: the correlation of dy, padded by (2 - ph, 2 - pw), with
     weight's 180° rotation, input and output channels swapped."""
     ph, pw = padding
-    flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
-    u = scratch("winograd.u", (16,) + flipped.shape[:2], dy.dtype)
-    _filter_transform(flipped, u)
+    u = scratch("winograd.u", (16, weight.shape[1], weight.shape[0]), dy.dtype)
+    _filter_transform(weight, True, u)
     dx = recycled(x_shape, dy.dtype)
-    return _correlate(dy, u, 2 - ph, 2 - pw, x_shape[2], x_shape[3], None, dx)
+    return _correlate(dy, u, 2 - ph, 2 - pw, x_shape[2], x_shape[3], np.zeros(x_shape[1], dy.dtype), dx)
 
 
 def weight_grad(dy, x, padding):
@@ -237,12 +252,10 @@ def weight_grad(dy, x, padding):
     for n0 in range(0, n, chunk):
         m = min(n, n0 + chunk) - n0
         tiles = m * tiles_h * tiles_w
-        v = _transformed("winograd.v", c, tiles, x.dtype)
-        dm = _transformed("winograd.m", k, tiles, x.dtype)
-        padded = _padded(x[n0:n0 + m], ph, pw, 2 * tiles_h + 2, 2 * tiles_w + 2, "winograd.padded")
-        _input_transform(padded, tiles_h, tiles_w, v)
-        padded_dy = _padded(dy[n0:n0 + m], 0, 0, 2 * tiles_h, 2 * tiles_w, "winograd.padded_dy")
-        _output_grad_transform(padded_dy, tiles_h, tiles_w, dm)
+        v_planes, v = _transformed("winograd.v", c, tiles, x.dtype)
+        dm_planes, dm = _transformed("winograd.m", k, tiles, x.dtype)
+        _input_transform(x[n0:n0 + m], ph, pw, tiles_h, tiles_w, v_planes)
+        _output_grad_transform(dy[n0:n0 + m], tiles_h, tiles_w, dm_planes)
         np.matmul(dm, v.transpose(0, 2, 1), out=du if n0 == 0 else du_part)
         if n0:
             du += du_part
