@@ -31,57 +31,16 @@ from .workspace import recycled, scratch
 CHUNK_BYTES = 32 * 2**20
 STAGGER = 64
 PARALLEL = False
+G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+# vec(G g Gᵀ) = (G ⊗ G) vec(g) (row-major vec): the filter transform of every (k, c) at once is one GEMM
+FILTER_TRANSFORM = np.kron(G, G)                   # (16, 9)
+FLIPPED_FILTER_TRANSFORM = FILTER_TRANSFORM[:, ::-1]  # the same for g rotated 180°: vec(g) reversed
 
 
 def applies(weight_shape, stride, dilation, groups):
     """Whether a convolution of this geometry is one Winograd F(2×2, 3×3) computes: 3×3, stride 1, dilation 1,
     groups 1 (stride, dilation as (h, w) pairs)."""
     return tuple(weight_shape[2:]) == (3, 3) and stride == (1, 1) and dilation == (1, 1) and groups == 1
-
-
-@njit(cache=True)
-def _filter_transform(w, flip, u):
-    """u[ξ, k, c] = (G w[k, c] Gᵀ)[ξ]: w (K, C, 3, 3), u (16, K, C).
-
-    With flip, the transform of w'[c, k] = w[k, c] rotated 180° instead, u (16, C, K): the rotation swaps rows
-    0 and 3 of G g (G P = Q G for the reversals P, Q), so u'[4 σ(i) + σ(j), c, k] = u[4 i + j, k, c], σ = (3, 1, 2, 0).
-    """
-    sigma = (3, 1, 2, 0)
-    gw = np.empty((4, 3), w.dtype)
-    gwg = np.empty((4, 4), w.dtype)
-    outer, inner = u.shape[1], u.shape[2]
-    for a in range(outer):
-        for b in range(inner):
-            k, c = (b, a) if flip else (a, b)
-            for j in range(3):
-                g0, g1, g2 = w[k, c, 0, j], w[k, c, 1, j], w[k, c, 2, j]
-                gw[0, j], gw[1, j], gw[2, j], gw[3, j] = g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2
-            for i in range(4):
-                r0, r1, r2 = gw[i, 0], gw[i, 1], gw[i, 2]
-                gwg[i, 0], gwg[i, 1], gwg[i, 2], gwg[i, 3] = r0, 0.5 * (r0 + r1 + r2), 0.5 * (r0 - r1 + r2), r2
-            for i in range(4):
-                for j in range(4):
-                    if flip:
-                        u[4 * sigma[i] + sigma[j], c, k] = gwg[i, j]
-                    else:
-                        u[4 * i + j, k, c] = gwg[i, j]
-
-
-@njit(cache=True)
-def _filter_grad_transform(du, dw):
-    """dw[k, c] = Gᵀ du[:, k, c] G (the adjoint of _filter_transform): du (16, K, C), dw (K, C, 3, 3)."""
-    rows = np.empty((4, 3), dw.dtype)
-    for k in range(dw.shape[0]):
-        for c in range(dw.shape[1]):
-            for i in range(4):
-                a0, a1, a2, a3 = du[4 * i, k, c], du[4 * i + 1, k, c], du[4 * i + 2, k, c], du[4 * i + 3, k, c]
-                rows[i, 0] = a0 + 0.5 * (a1 + a2)
-                rows[i, 1] = 0.5 * (a1 - a2)
-                rows[i, 2] = 0.5 * (a1 + a2) + a3
-            for j in range(3):
-                dw[k, c, 0, j] = rows[0, j] + 0.5 * (rows[1, j] + rows[2, j])
-                dw[k, c, 1, j] = 0.5 * (rows[1, j] - rows[2, j])
-                dw[k, c, 2, j] = 0.5 * (rows[1, j] + rows[2, j]) + rows[3, j]
 
 
 @njit(cache=True, parallel=PARALLEL)
@@ -218,12 +177,25 @@ def _correlate(x, u, ph, pw, out_h, out_w, bias, y):
     return y
 
 
+def _filter_transform(weight, transform, transposed=False):
+    """u[:, k, c] = transform @ vec(weight[k, c]) for weight (K, C, 3, 3) and transform (16, 9): u (16, K, C),
+    or with transposed u (16, C, K) (as one batched GEMM over c, so that the Winograd GEMMs read it packed)."""
+    k, c = weight.shape[:2]
+    transform = transform.astype(weight.dtype)
+    if transposed:
+        u = scratch("winograd.u", (16, c, k), weight.dtype)
+        np.matmul(transform, weight.reshape(k, c, 9).transpose(1, 2, 0), out=u.transpose(1, 0, 2))
+    else:
+        u = scratch("winograd.u", (16, k, c), weight.dtype)
+        np.matmul(transform, weight.reshape(k * c, 9).T, out=u.reshape(16, k * c))
+    return u
+
+
 def forward(x, weight, bias, padding):
     """y = conv2d(x, weight, stride 1) + bias for a 3×3 weight (Cout, C, 3, 3), padding (ph, pw)."""
     ph, pw = padding
     out_h, out_w = x.shape[2] + 2 * ph - 2, x.shape[3] + 2 * pw - 2
-    u = scratch("winograd.u", (16,) + weight.shape[:2], x.dtype)
-    _filter_transform(weight, False, u)
+    u = _filter_transform(weight, FILTER_TRANSFORM)
     y = recycled((x.shape[0], weight.shape[0], out_h, out_w), x.dtype)
     if bias is None:
         bias = np.zeros(weight.shape[0], x.dtype)
@@ -234,8 +206,7 @@ def input_grad(dy, weight, padding, x_shape):
     """dx of forward for the output gradient dy: the correlation of dy, padded by (2 - ph, 2 - pw), with
     weight's 180° rotation, input and output channels swapped."""
     ph, pw = padding
-    u = scratch("winograd.u", (16, weight.shape[1], weight.shape[0]), dy.dtype)
-    _filter_transform(weight, True, u)
+    u = _filter_transform(weight, FLIPPED_FILTER_TRANSFORM, transposed=True)
     dx = recycled(x_shape, dy.dtype)
     return _correlate(dy, u, 2 - ph, 2 - pw, x_shape[2], x_shape[3], np.zeros(x_shape[1], dy.dtype), dx)
 
@@ -260,5 +231,5 @@ def weight_grad(dy, x, padding):
         if n0:
             du += du_part
     dw = recycled((k, c, 3, 3), x.dtype)
-    _filter_grad_transform(du, dw)
+    np.matmul(du.reshape(16, k * c).T, FILTER_TRANSFORM.astype(x.dtype), out=dw.reshape(k * c, 9))
     return dw
