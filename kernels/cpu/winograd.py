@@ -16,14 +16,16 @@ x and dy directly (one small zero-bordered copy of a plane, no padded copy of th
 of tiles and write the C-contiguous planes of V and M (a strided view kept LLVM from vectorising); the bias
 is added in the output transform. LLVM vectorises the loops along whole rows; the loop that stores 16
 planes per tile stays mostly scalar (seen in the assembly). Measured against the previous loops (one thread's CPU time, conv 64→64, batch 64, 32×32,
-best of 7 in one process): input transform 25 → 16 ms, output transform and bias 13–21 → 8–9 ms, output-grad
+best of 7 in one process): input transform 25 → 16 ms, output transform and bias 13–21 → 4–5 ms, output-grad
 transform and padded copy 15 → 12 ms; 512×512 filter transform 29 → 5 ms. A whole forward + backward, new
 / old (alternating in one process, median of 9 pairs, one thread's CPU time): 0.82× at 64 channels 32×32
 batch 64, 0.89× at 128 ch. 16×16, 0.79× at 256 ch. 8×8, 0.54× at 512 ch. 4×4 (batch 32). The transforms
 still cost about as much as the GEMMs: V is 4× the input, and writing 64 MiB takes 7-10 ms on one core
-here. Tried and not kept: splitting each plane into its four phases so that every loop has one store and
-vectorises (one extra tile per row of tiles): input transform 22 → 18 ms, output 13 → 7 ms, but slower at
-8×8 and with 1/TW larger GEMMs, no better overall; chunks sized for L2 (0.25-4 MiB): within 10%, either way.
+here. The output transform combines each tile's own 16 values only, so it runs over a whole plane of tiles
+per loop and writes the four phases of the output plane (8.7 → 4.5 ms above). Tried and not kept: the same
+for the input transform, whose tiles overlap, needs one extra tile per row of tiles (GEMMs 1/TW larger):
+22 → 18 ms at 32×32 but slower at 8×8, no better overall; for the output-grad transform, slower below 32×32;
+chunks sized for L2 (0.25-4 MiB): within 10%, either way.
 
 The loops are ``prange`` loops over channels compiled with ``parallel=PARALLEL``, False: they alternate
 with OpenBLAS calls, as im2col does, and on the shared 2-core machine the load (6-10) swamped any
@@ -106,30 +108,40 @@ def _input_transform(x, top, left, tiles_h, tiles_w, v):
 @njit(cache=True, parallel=PARALLEL)
 def _output_transform(m, bias, tiles_h, tiles_w, y):
     """y[n, k, 2 th + a, 2 tw + b] = (Aᵀ m[:, k, t] A)[a, b] + bias[k] where that lies inside y: m (16, ≥ K tiles)
-    holding m[ξ, k, t] at m[ξ, k tiles + t], bias (K,), y (N, K, OH, OW). Aᵀ m runs along the row of tiles, then · A into a row buffer copied into y."""
+    holding m[ξ, k, t] at m[ξ, k tiles + t], bias (K,), y (N, K, OH, OW).
+
+    Each output combines the 16 values of its own tile only, so both products run over a whole plane of
+    tiles at once (long loops, one store each, which vectorise): s = Aᵀ m (2×4 per tile), then s A into the
+    four phases of the output plane, phases[a, b, th TW + tw] = y[2 th + a, 2 tw + b]; the phases are then
+    interleaved into y.
+    """
     batch, channels, out_h, out_w = y.shape
-    tiles = batch * tiles_h * tiles_w
+    size = tiles_h * tiles_w
+    tiles = batch * size
     for k in prange(channels):
-        s = np.empty((8, tiles_w), m.dtype)
-        out = np.empty((2, 2 * tiles_w), m.dtype)
-        b = bias[k]
+        s = np.empty((2, 4, size), m.dtype)
+        phases = np.empty((2, 2, size), m.dtype)
+        bias_k = bias[k]
         for n in range(batch):
-            for th in range(tiles_h):
-                t0 = k * tiles + (n * tiles_h + th) * tiles_w
-                for j in range(4):
-                    for tw in range(tiles_w):
-                        m0, m1, m2, m3 = m[j, t0 + tw], m[4 + j, t0 + tw], m[8 + j, t0 + tw], m[12 + j, t0 + tw]
-                        s[j, tw] = m0 + m1 + m2
-                        s[4 + j, tw] = m1 - m2 - m3
-                for a in range(2):
-                    for tw in range(tiles_w):
-                        s0, s1, s2, s3 = s[4 * a, tw], s[4 * a + 1, tw], s[4 * a + 2, tw], s[4 * a + 3, tw]
-                        out[a, 2 * tw] = s0 + s1 + s2 + b
-                        out[a, 2 * tw + 1] = s1 - s2 - s3 + b
-                    row = 2 * th + a
-                    if row < out_h:
-                        for q in range(out_w):
-                            y[n, k, row, q] = out[a, q]
+            base = k * tiles + n * size
+            for j in range(4):
+                m0, m1 = m[j, base:base + size], m[4 + j, base:base + size]
+                m2, m3 = m[8 + j, base:base + size], m[12 + j, base:base + size]
+                s0, s1 = s[0, j], s[1, j]
+                for t in range(size):
+                    s0[t] = m0[t] + m1[t] + m2[t]
+                for t in range(size):
+                    s1[t] = m1[t] - m2[t] - m3[t]
+            for a in range(2):
+                sa0, sa1, sa2, sa3 = s[a, 0], s[a, 1], s[a, 2], s[a, 3]
+                even, odd = phases[a, 0], phases[a, 1]
+                for t in range(size):
+                    even[t] = sa0[t] + sa1[t] + sa2[t] + bias_k
+                for t in range(size):
+                    odd[t] = sa1[t] - sa2[t] - sa3[t] + bias_k
+            for r in range(out_h):
+                for q in range(out_w):
+                    y[n, k, r, q] = phases[r % 2, q % 2, (r // 2) * tiles_w + q // 2]
 
 
 @njit(cache=True, parallel=PARALLEL)
