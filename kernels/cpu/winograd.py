@@ -28,8 +28,11 @@ for the input transform, whose tiles overlap, needs one extra tile per row of ti
 chunks sized for L2 (0.25-4 MiB): within 10%, either way.
 
 The loops are ``prange`` loops over channels compiled with ``parallel=PARALLEL``, False: they alternate
-with OpenBLAS calls, as im2col does, and on the shared 2-core machine the load (6-10) swamped any
-two-thread figure; setting it to True is the one change to measure on a quiet machine.
+with OpenBLAS calls, as im2col does, and two threads did not pay. Forward + backward, best of 11
+alternating in one process with OpenBLAS's two threads (load 1.6-2.8), parallel / serial: 1.01 at 64 ch.
+32×32 batch 64, 0.87 at batch 32, 1.00 at 128 ch. 16×16, 1.10 at 256 ch. 8×8 (and these serial loops /
+the previous ones 0.89, 0.89, 0.79, 0.57). The ratios of single pairs ranged over 0.05-18 on this shared
+machine: worth measuring again on a quiet one.
 
 Not taken: F(4×4, 3×3) (V 2.25× the input, 4× fewer multiplications than direct): its transforms have entries
 up to 8 and 1/24, and in float32 its error relative to max |y| was 2.6e-6, 5.6e-6, 1.2e-5 at 16, 64, 256
