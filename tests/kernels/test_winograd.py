@@ -57,6 +57,28 @@ def test_winograd_matches_im2col_in_float64(case, random):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("case", [CASES[0], CASES[5]], ids=["case0", "case5"])
+def test_winograd_forward_without_bias_matches_torch(case, dtype, random, torch64, assert_matches):
+    x, weight, _, geometry = _inputs(case, dtype, random)
+    expected = tF.conv2d(torch64(x), torch64(weight), padding=geometry["padding"])
+    assert_matches(conv2d_forward(x, weight, None, **geometry, algorithm="winograd"), expected)
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["u", "flipped"])
+def test_filter_transform_is_g_w_gt(transposed, random):
+    """u[ξ = 4 i + j, k, c] = (G w[k, c] Gᵀ)[i, j] with G of Lavin & Gray (2016); flipped: of w[k, c] rotated 180°,
+    stored as u[ξ, c, k]."""
+    g = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
+    weight = random((5, 3, 3, 3), np.float64)
+    if transposed:
+        u = winograd._filter_transform(weight, winograd.FLIPPED_FILTER_TRANSFORM, transposed=True)
+        expected = np.einsum("ip,kcpq,jq->ijck", g, weight[:, :, ::-1, ::-1], g).reshape(16, 3, 5)
+    else:
+        u = winograd._filter_transform(weight, winograd.FILTER_TRANSFORM)
+        expected = np.einsum("ip,kcpq,jq->ijkc", g, weight, g).reshape(16, 5, 3)
+    np.testing.assert_allclose(u, expected, rtol=1e-14, atol=1e-14)
+
+
 def test_winograd_batch_chunks_give_the_same_result(monkeypatch, random):
     x, weight, bias, geometry = _inputs(CASES[2], np.float64, random)
     dy = random(conv2d_forward(x, weight, bias, **geometry).shape, np.float64)
