@@ -22,15 +22,18 @@ passes ``mg.backends.cpu.conv_algorithm``. One input channel per group at stride
 depthwise convolutions) goes to the direct kernels of kernels.cpu.conv_direct, with no columns at all
 (its input gradient still takes the im2col path).
 
-im2col and col2im run on one thread on purpose: they alternate with np.matmul, and OpenBLAS's idle
-worker thread busy-waits for about 0.1 s after every call, so a parallel Numba loop placed between
-two GEMMs fights it for the cores (measured 2-3 times slower than this single-thread loop).
+The stride-1 im2col (rows of cols) and col2im (samples) run in parallel on Numba's threads from
+kernels.cpu._threads.PARALLEL_MIN_BYTES; the strided ones stay on one thread. A parallel loop between
+two multithreaded GEMMs fights OpenBLAS's idle worker, which busy-waits for about 0.1 s after every call
+(2-3× slower, measured before small GEMMs went to one thread); with small GEMMs on one thread the
+parallel stride-1 loops and conv_direct's kernels took LeNet-5's b64 step to 0.81× (0.76-1.31, 5 pairs of
+fresh processes, quiet machine, 2026-12-01) of the same tree with them on one thread.
 """
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
 from ._args import float_array, non_negative, pair, positive, same_dtype
-from . import blas, conv_columns, conv_direct, winograd
+from . import _threads, blas, conv_columns, conv_direct, winograd
 from .workspace import recycled, scratch
 
 CHUNK_BYTES = 8 * 2**20
@@ -135,14 +138,14 @@ def _col2im_kernel(cols, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, dx):
                         dx[n, c0 + c, ih, first_in + t * uint64(sw)] += row[first_out + t]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _im2col_stride1_kernel(x, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, cols):
     """_im2col_kernel at stride 1: each output row copies a contiguous run of an input row, row r of cols
-    sample after sample (no padded copy, no offset table)."""
+    sample after sample (no padded copy, no offset table); rows in parallel."""
     rows = cols.shape[0]
     batch, height, width = x.shape[0], x.shape[2], x.shape[3]
     length = out_h * out_w
-    for r in range(rows):
+    for r in prange(rows):
         c = c0 + r // (kh * kw)
         i = (r // kw) % kh
         j = r % kw
@@ -169,29 +172,28 @@ def _im2col_stride1_kernel(x, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, cols):
                 row[t] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _col2im_stride1_kernel(cols, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, dx):
-    """_col2im_kernel at stride 1: row r of cols, sample after sample, adds into contiguous runs of input
-    rows (reading cols in order: 1.6× faster than gathering each sample's rows)."""
+    """_col2im_kernel at stride 1: per sample (in parallel), row r of cols after row r adds into contiguous
+    runs of input rows, so each pixel sums its contributions in the order of r."""
     batch, channels = dx.shape[0], cols.shape[0] // (kh * kw)
     height, width = dx.shape[2], dx.shape[3]
     length = out_h * out_w
-    for n in range(batch):
+    for n in prange(batch):
         for c in range(c0, c0 + channels):
             for ih in range(height):
                 for t in range(uint64(width)):
                     dx[n, c, ih, t] = 0
-    for r in range(channels * kh * kw):
-        c = c0 + r // (kh * kw)
-        i = (r // kw) % kh
-        j = r % kw
-        row = cols[r]
-        row_offset, col_offset = i * dh - ph, j * dw - pw
-        oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
-        ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
-        for n in range(batch):
+        base = n * length
+        for r in range(channels * kh * kw):
+            c = c0 + r // (kh * kw)
+            i = (r // kw) % kh
+            j = r % kw
+            row = cols[r]
+            row_offset, col_offset = i * dh - ph, j * dw - pw
+            oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
+            ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
             plane = dx[n, c]
-            base = n * length
             for oh in range(oh_lo, oh_hi):
                 target = plane[oh + row_offset]
                 first_in, first_out = uint64(ow_lo + col_offset), uint64(base + oh * out_w + ow_lo)
@@ -273,7 +275,7 @@ class _Unfolder:
     def unfold(self, source, c0, cols):
         if self.stride1:
             g = self.geometry
-            _im2col_stride1_kernel(source, c0, g[0], g[1], *g[4:], cols)
+            _threads.run(_im2col_stride1_kernel, cols.nbytes, source, c0, g[0], g[1], *g[4:], cols)
         elif self.offsets is None:
             _im2col_kernel(source, c0, *self.geometry, cols)
         else:
@@ -282,7 +284,7 @@ class _Unfolder:
     def fold_into(self, cols, c0, dx_chunk, padded_dx):
         if self.stride1:
             g = self.geometry
-            _col2im_stride1_kernel(cols, c0, g[0], g[1], *g[4:], dx_chunk)
+            _threads.run(_col2im_stride1_kernel, cols.nbytes, cols, c0, g[0], g[1], *g[4:], dx_chunk)
         elif self.offsets is None:
             _col2im_kernel(cols, c0, *self.geometry, dx_chunk)
         else:

@@ -12,10 +12,14 @@ LeNet's first layer, 10-13 GFLOP/s in OpenBLAS), and the columns are kh kw times
 
 Lanes with ow ≥ OW are computed and thrown away (the forward) or left out of the final sum (the weight
 gradient), so no lane mixes into another and a non-finite input reaches only the outputs PyTorch's do.
+Both kernels run in parallel (the forward over (sample, output channel), the weight gradient over output
+channels; each sum in the same order as on one thread) from kernels.cpu._threads.PARALLEL_MIN_BYTES:
+LeNet conv1 b64 on 2 threads / 1, quiet machine: forward 0.45 / 0.85 ms, weight gradient 0.75-0.96 / 1.42 ms.
 """
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
+from . import _threads
 from .workspace import scratch
 
 
@@ -46,7 +50,7 @@ def _tap_offsets(kh, kw, dh, dw, pitch):
     return offsets
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _forward_kernel(padded, pitch, weight, bias, dh, dw, y):
     """y[n, co] = bias[co] + Σ_(i,j) weight[co, 0, i, j] · shifted input plane (see the module docstring).
 
@@ -57,8 +61,8 @@ def _forward_kernel(padded, pitch, weight, bias, dh, dw, y):
     offsets = _tap_offsets(weight.shape[2], weight.shape[3], dh, dw, pitch)
     out_per_group = c_out // padded.shape[1]
     span = uint64(out_h * pitch)
-    wide = np.empty(out_h * pitch, dtype=y.dtype)
-    for task in range(batch * c_out):
+    for task in prange(batch * c_out):
+        wide = np.empty(out_h * pitch, dtype=y.dtype)
         n = task // c_out
         co = task - n * c_out
         plane = padded[n, co // out_per_group]
@@ -83,17 +87,16 @@ def _forward_kernel(padded, pitch, weight, bias, dh, dw, y):
                 y[n, co, oh, t] = wide[row + t]
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def _weight_grad_kernel(padded, pitch, dy, dh, dw, out):
     """out[co, 0, i, j] = Σ_n Σ_(oh, ow) dy[n, co, oh, ow] · the input tap (i, j) sees there."""
     batch, c_out, out_h, out_w = dy.shape
     kh, kw = out.shape[2], out.shape[3]
     out_per_group = c_out // padded.shape[1]
     span = uint64(out_h * pitch)
-    lanes = np.empty((kh * kw, out_h * pitch), dtype=dy.dtype)
-    dy_wide = np.zeros(out_h * pitch, dtype=dy.dtype)
-    for co in range(c_out):
-        lanes[:] = 0
+    for co in prange(c_out):
+        lanes = np.zeros((kh * kw, out_h * pitch), dtype=dy.dtype)
+        dy_wide = np.zeros(out_h * pitch, dtype=dy.dtype)
         for n in range(batch):
             for oh in range(out_h):
                 row = uint64(oh * pitch)
@@ -120,12 +123,12 @@ def forward(x, weight, bias, geometry, y):
     padded, pitch = padded_planes(x, geometry)
     if bias is None:
         bias = np.zeros(weight.shape[0], dtype=x.dtype)
-    _forward_kernel(padded, pitch, weight, bias, geometry[6], geometry[7], y)
+    _threads.run(_forward_kernel, y.nbytes, padded, pitch, weight, bias, geometry[6], geometry[7], y)
     return y
 
 
 def weight_grad(dy, x, geometry, dw):
     """Write the weight gradient for output gradient dy (N, Cout, OH, OW) into dw (Cout, 1, kh, kw)."""
     padded, pitch = padded_planes(x, geometry)
-    _weight_grad_kernel(padded, pitch, dy, geometry[6], geometry[7], dw)
+    _threads.run(_weight_grad_kernel, dy.nbytes, padded, pitch, dy, geometry[6], geometry[7], dw)
     return dw
