@@ -19,6 +19,10 @@ import os
 import numpy as np
 
 SMALL_GEMM_FLOPS = int(os.environ.get("MINIGRAD_SMALL_GEMM_FLOPS", 64 * 10**6))
+# OpenBLAS itself runs a GEMM with m n k <= 65536 * GEMM_MULTITHREAD_THRESHOLD (4) on one thread
+# (interface/gemm.c), so below 2 m n k = ALREADY_ONE_THREAD_FLOPS there is nothing to set (a 4×4 matmul
+# would pay three ctypes calls, ~4 µs, for nothing).
+ALREADY_ONE_THREAD_FLOPS = 2 * 65536 * 4
 _SYMBOLS = [("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
             ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
             ("openblas_get_num_threads", "openblas_set_num_threads")]
@@ -50,8 +54,9 @@ def num_threads():
 
 @contextlib.contextmanager
 def single_threaded(flops):
-    """Run the block with OpenBLAS on one thread when flops < SMALL_GEMM_FLOPS; restore the count after."""
-    previous = num_threads() if flops < SMALL_GEMM_FLOPS else None
+    """Run the block with OpenBLAS on one thread when ALREADY_ONE_THREAD_FLOPS <= flops < SMALL_GEMM_FLOPS;
+    restore the count after."""
+    previous = num_threads() if ALREADY_ONE_THREAD_FLOPS <= flops < SMALL_GEMM_FLOPS else None
     if previous is None or previous == 1:
         yield
         return

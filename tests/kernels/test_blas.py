@@ -23,9 +23,20 @@ def test_small_gemms_run_on_one_thread_and_the_count_comes_back(two_threads):
         assert blas.num_threads() == 2
 
 
+def test_gemms_openblas_runs_on_one_thread_anyway_are_left_alone(two_threads, monkeypatch):
+    calls = []
+    monkeypatch.setattr(blas, "num_threads", lambda: calls.append(1) or 2)
+    with blas.single_threaded(blas.ALREADY_ONE_THREAD_FLOPS - 1):
+        pass
+    assert calls == []
+    with blas.single_threaded(blas.ALREADY_ONE_THREAD_FLOPS):
+        pass
+    assert calls == [1]
+
+
 def test_the_count_comes_back_after_an_error(two_threads):
     with pytest.raises(ZeroDivisionError):
-        with blas.single_threaded(1):
+        with blas.single_threaded(blas.ALREADY_ONE_THREAD_FLOPS):
             1 / 0
     assert blas.num_threads() == 2
 
