@@ -74,6 +74,18 @@ def _valid_outputs(offset, stride, size, count):
 
 
 @njit(cache=True)
+def _stride1_row(r, c0, kh, kw, ph, pw, dh, dw, height, width, out_h, out_w):
+    """Row r = c kh kw + i kw + j of stride-1 columns: (channel c0 + c, input row and column offsets
+    i dh - ph and j dw - pw, and the ranges [oh_lo, oh_hi), [ow_lo, ow_hi) of outputs that read inside)."""
+    i = (r // kw) % kh
+    j = r % kw
+    row_offset, col_offset = i * dh - ph, j * dw - pw
+    oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
+    ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
+    return c0 + r // (kh * kw), row_offset, col_offset, oh_lo, oh_hi, ow_lo, ow_hi
+
+
+@njit(cache=True)
 def _im2col_kernel(x, c0, kh, kw, sh, sw, ph, pw, dh, dw, out_h, out_w, cols):
     """cols[r, n OH OW + t] = the (OH, OW) image of sample n seen by row r = c kh kw + i kw + j (channel c0 + c).
 
@@ -146,13 +158,9 @@ def _im2col_stride1_kernel(x, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, cols):
     batch, height, width = x.shape[0], x.shape[2], x.shape[3]
     length = out_h * out_w
     for r in prange(rows):
-        c = c0 + r // (kh * kw)
-        i = (r // kw) % kh
-        j = r % kw
+        c, row_offset, col_offset, oh_lo, oh_hi, ow_lo, ow_hi = _stride1_row(
+            r, c0, kh, kw, ph, pw, dh, dw, height, width, out_h, out_w)
         row = cols[r]
-        row_offset, col_offset = i * dh - ph, j * dw - pw
-        oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
-        ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
         for n in range(batch):
             plane = x[n, c]
             base = uint64(n * length)
@@ -186,13 +194,9 @@ def _col2im_stride1_kernel(cols, c0, kh, kw, ph, pw, dh, dw, out_h, out_w, dx):
                     dx[n, c, ih, t] = 0
         base = n * length
         for r in range(channels * kh * kw):
-            c = c0 + r // (kh * kw)
-            i = (r // kw) % kh
-            j = r % kw
+            c, row_offset, col_offset, oh_lo, oh_hi, ow_lo, ow_hi = _stride1_row(
+                r, c0, kh, kw, ph, pw, dh, dw, height, width, out_h, out_w)
             row = cols[r]
-            row_offset, col_offset = i * dh - ph, j * dw - pw
-            oh_lo, oh_hi = _valid_outputs(row_offset, 1, height, out_h)
-            ow_lo, ow_hi = _valid_outputs(col_offset, 1, width, out_w)
             plane = dx[n, c]
             for oh in range(oh_lo, oh_hi):
                 target = plane[oh + row_offset]
