@@ -1,5 +1,4 @@
 """benchmarks/cpu.py: a minigrad worker process reports what the table needs, and ratios are taken pair by pair."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,11 +11,8 @@ SCRIPT = ROOT / "benchmarks" / "cpu.py"
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("cpu_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(load_benchmark):
+    return load_benchmark("cpu.py")
 
 
 def test_a_minigrad_worker_imports_only_minigrad_and_reports_a_step():

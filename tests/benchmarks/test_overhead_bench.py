@@ -1,5 +1,4 @@
 """benchmarks/overhead.py: its workers run through benchmarks/cpu.py's machinery, each library alone."""
-import importlib.util
 import json
 import subprocess
 import sys
@@ -12,11 +11,8 @@ SCRIPT = ROOT / "benchmarks" / "overhead.py"
 
 
 @pytest.fixture(scope="module")
-def overhead():
-    spec = importlib.util.spec_from_file_location("overhead_bench", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def overhead(load_benchmark):
+    return load_benchmark("overhead.py")
 
 
 @pytest.mark.parametrize("row", ["forward_backward", "mlp"])
