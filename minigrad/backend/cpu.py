@@ -21,8 +21,6 @@ import os
 
 import numpy as np
 
-from kernels.cpu import blas
-
 from ..backends import cpu as settings
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
@@ -176,6 +174,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     blas.SMALL_GEMM_FLOPS run with OpenBLAS on one thread (kernels.cpu.blas)."""
     a = np.swapaxes(a, -1, -2) if transpose_a else a
     b = np.swapaxes(b, -1, -2) if transpose_b else b
+    from kernels.cpu import blas
     with blas.single_threaded(2 * a.size * (b.shape[-1] if b.ndim > 1 else 1)):
         if (a.ndim == b.ndim == 2 and a.dtype == b.dtype and a.dtype.kind == "f" and a.shape[1] == b.shape[0]
                 and a.shape[0] * b.shape[1] * a.itemsize >= _RECYCLE_MIN_BYTES):
