@@ -191,10 +191,14 @@ def _tiles(size):
     return (size + 1) // 2
 
 
-def _chunk_size(batch, channels, tiles_per_sample, dtype):
-    """Samples per chunk: as many as keep a (16, channels, chunk tiles) buffer under CHUNK_BYTES."""
+def _chunks(batch, channels, tiles_per_sample, dtype):
+    """(n0, m, tiles) for chunks of m samples from n0, as many as keep a (16, channels, tiles) buffer under
+    CHUNK_BYTES (tiles = m tiles_per_sample)."""
     per_sample = 16 * channels * tiles_per_sample * np.dtype(dtype).itemsize
-    return max(1, min(batch, CHUNK_BYTES // per_sample))
+    chunk = max(1, min(batch, CHUNK_BYTES // per_sample))
+    for n0 in range(0, batch, chunk):
+        m = min(batch, n0 + chunk) - n0
+        yield n0, m, m * tiles_per_sample
 
 
 def _correlate(x, u, ph, pw, out_h, out_w, bias, y):
@@ -203,10 +207,7 @@ def _correlate(x, u, ph, pw, out_h, out_w, bias, y):
     n, c = x.shape[:2]
     k = u.shape[1]
     tiles_h, tiles_w = _tiles(out_h), _tiles(out_w)
-    chunk = _chunk_size(n, max(c, k), tiles_h * tiles_w, x.dtype)
-    for n0 in range(0, n, chunk):
-        m = min(n, n0 + chunk) - n0
-        tiles = m * tiles_h * tiles_w
+    for n0, m, tiles in _chunks(n, max(c, k), tiles_h * tiles_w, x.dtype):
         v_planes, v = _transformed("winograd.v", c, tiles, x.dtype)
         m_planes, product = _transformed("winograd.m", k, tiles, x.dtype)
         _input_transform(x[n0:n0 + m], ph, pw, tiles_h, tiles_w, v_planes)
@@ -257,10 +258,7 @@ def weight_grad(dy, x, padding):
     tiles_h, tiles_w = _tiles(out_h), _tiles(out_w)
     du = scratch("winograd.du", (16, k, c), x.dtype)
     du_part = scratch("winograd.du_part", (16, k, c), x.dtype)
-    chunk = _chunk_size(n, max(c, k), tiles_h * tiles_w, x.dtype)
-    for n0 in range(0, n, chunk):
-        m = min(n, n0 + chunk) - n0
-        tiles = m * tiles_h * tiles_w
+    for n0, m, tiles in _chunks(n, max(c, k), tiles_h * tiles_w, x.dtype):
         v_planes, v = _transformed("winograd.v", c, tiles, x.dtype)
         dm_planes, dm = _transformed("winograd.m", k, tiles, x.dtype)
         _input_transform(x[n0:n0 + m], ph, pw, tiles_h, tiles_w, v_planes)
