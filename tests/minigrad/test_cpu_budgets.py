@@ -110,3 +110,13 @@ def test_recycled_elementwise_results_equal_numpy(shape, dtype, rng):
         np.testing.assert_array_equal(getattr(backend, name)(g, row), getattr(np, name)(g, row))
         np.testing.assert_array_equal(getattr(backend, name)(row, x), getattr(np, name)(row, x))
     np.testing.assert_array_equal(backend.zeros(shape, np.float32), np.zeros(shape, np.float32))
+
+
+def test_import_minigrad_loads_neither_numba_nor_the_cpu_kernels():
+    """Numba (about 200 ms) and the CPU kernels load on first use, not at ``import minigrad``."""
+    import subprocess
+    import sys
+    code = ("import sys, minigrad; "
+            "print(sorted(m for m in sys.modules if m == 'numba' or m.startswith('kernels.cpu')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "[]", run.stdout + run.stderr[-2000:]
