@@ -5,6 +5,8 @@
     python benchmarks/cuda_counts.py --gpu                # on a GPU: the same counts, and step times
     python benchmarks/cuda_counts.py --runs lenet:64 --profile 15   # + cProfile's top 15 of one step
     python benchmarks/cuda_counts.py --json               # one JSON object per run
+    python benchmarks/cuda_counts.py --processes 9        # each run in 9 fresh processes, alternating:
+                                                          # host ms = median (range) of their medians
 
 A step is what a training loop does per batch: upload the images from the host, forward,
 cross-entropy against the host labels (validated there, then uploaded), backward, SGD with momentum.
@@ -13,6 +15,10 @@ device->host copies, synchronisations, and host milliseconds (the median of --st
 until the step returns, and the process's CPU time, which a busy shared machine inflates less; on a
 GPU also the step's wall time with the GPU work, synchronised at the end). The counts do not depend on
 the image size, so --small uses 8x8 images (ResNet-18) to make the probe quick.
+
+A shared machine's speed drifts for seconds at a time, so one process's median can be far from
+another's. With --processes N every run is measured in N fresh processes (the runs taking turns),
+host ms is the median of their medians with the range beside it, and the counts must agree.
 """
 import argparse
 import cProfile
@@ -36,7 +42,13 @@ def parse_args(argv):
     parser.add_argument("--json", action="store_true", help="print one JSON object per run")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table to PATH (rewritten after each run)")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N of one step")
+    parser.add_argument("--processes", type=int, default=1, metavar="N",
+                        help="measure each run in N fresh processes, runs alternating (default 1: this one)")
     args = parser.parse_args(argv)
+    if args.processes < 1:
+        parser.error(f"--processes: expected a positive count, got {args.processes}")
+    if args.processes > 1 and args.profile:
+        parser.error("--profile profiles one step in this process: it cannot be combined with --processes")
     runs = []
     for item in args.runs.split(","):
         name, _, batch = item.partition(":")
@@ -135,19 +147,51 @@ def measure(name, batch, args, probe):
     return row
 
 
-def main(argv=None):
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def across_processes(args):
+    """Each run measured in args.processes fresh processes of this script, the runs taking turns:
+    one row per run, host ms the median of the processes' medians, with their range."""
+    import statistics
+    import subprocess
+    options = ["--steps", str(args.steps)] + ["--gpu"] * args.gpu + ["--small"] * args.small
+    samples = {run: [] for run in args.runs}
+    for _ in range(args.processes):
+        for name, batch in args.runs:
+            result = subprocess.run([sys.executable, os.path.abspath(__file__), *options, "--runs", f"{name}:{batch}",
+                                     "--json"], capture_output=True, text=True)
+            if result.returncode != 0:
+                raise SystemExit(f"cuda_counts.py: the process measuring {name}:{batch} failed: "
+                                 f"{(result.stderr.strip().splitlines() or ['no output'])[-1]}")
+            samples[name, batch].append(json.loads(result.stdout.strip().splitlines()[-1]))
+    for (name, batch), measured in samples.items():
+        counts = [{field: row[field] for field in FIELDS} for row in measured]
+        if any(c != counts[0] for c in counts):
+            raise SystemExit(f"cuda_counts.py: the counts of {name}:{batch} differ between processes: {counts}")
+        row = dict(measured[0], processes=args.processes)
+        for field in ("host_ms", "host_cpu_ms") + ("step_ms",) * args.gpu:
+            values = [r[field] for r in measured]
+            row[field] = round(statistics.median(values), 2)
+            row[f"{field}_range"] = f"{min(values)}–{max(values)}"
+        yield row
+
+
+def in_this_process(args):
     sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # after PYTHONPATH (another checkout)
     probe = None
     if not args.gpu:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import cuda_host_probe as probe
         probe.install()
-    rows = []
     for name, batch in args.runs:
-        rows.append(measure(name, batch, args, probe))
+        yield measure(name, batch, args, probe)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    rows = []
+    for row in (across_processes(args) if args.processes > 1 else in_this_process(args)):
+        rows.append(row)
         if args.json:
-            print(json.dumps(rows[-1]), flush=True)
+            print(json.dumps(row), flush=True)
         if args.markdown:
             with open(args.markdown, "w") as f:
                 f.write(table(rows, args.gpu))
@@ -157,6 +201,8 @@ def main(argv=None):
 
 def table(rows, gpu):
     columns = ["model", "batch", *FIELDS, "host_ms", "host_cpu_ms"] + (["step_ms"] if gpu else [])
+    if rows and "processes" in rows[0]:
+        columns = [c for f in columns for c in ((f, f + "_range") if f.endswith("_ms") else (f,))] + ["processes"]
     lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
     return "\n".join(lines) + "\n"
