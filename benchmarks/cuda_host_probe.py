@@ -9,7 +9,9 @@ stand-in for the CUDA driver under numba-cuda:
                        numba-cuda creates gets the handle STREAM_HANDLE)
     copies             memmove between those buffers (so values that never touch a kernel survive)
     kernel launch      numba-cuda's real dispatcher (argument typing, overload lookup, lowering to
-                       LLVM on first use), then recorded in LAUNCHES and skipped: no kernel runs
+                       LLVM on first use) and argument packing (numba-cuda's ``_Kernel.launch``, or
+                       kernels.cuda.arguments), the arguments put into cuda.core's parameter buffer,
+                       then recorded in LAUNCHES and skipped: no module is loaded, no kernel runs
 
 What it measures: launches, driver allocations, copies and synchronisations, and how many launches
 and copies went to the default stream and to others (COUNTS, counted here at
@@ -36,6 +38,14 @@ class _Device:
     MULTIPROCESSOR_COUNT = 132
 
 
+class _Function:
+    """A loaded module's kernel as numba-cuda's code library hands it out (``get_cufunc()``)."""
+
+    def __init__(self, name):
+        self.name = name
+        self.kernel = self
+
+
 class _Event:
     def record(self, stream=0):
         pass
@@ -58,7 +68,7 @@ def install():
     import numpy as np
     from cuda.bindings import driver as binding
     from numba import cuda
-    from numba.cuda import api, dispatcher
+    from numba.cuda import api, codegen, dispatcher
     from numba.cuda.cudadrv import devices, driver
 
     def raw_block(size):
@@ -128,12 +138,19 @@ def install():
     cuda.synchronize = synchronize
     driver.Stream.synchronize = synchronize
     dispatcher._Kernel.bind = lambda self: None
+    codegen.CUDACodeLibrary.get_cufunc = lambda self: _Function(self.name)
+    try:
+        from cuda.core._kernel_arg_handler import ParamHolder
+    except ImportError:  # another cuda.core: the arguments are not packed into a parameter buffer
+        ParamHolder = tuple
 
-    def launch(self, args, griddim, blockdim, stream=0, sharedmem=0):
+    def launch(stream, config, kernel, *kernel_arguments):
+        """cuda.core's launch, less cuLaunchKernel: the arguments go into its parameter buffer."""
+        ParamHolder(kernel_arguments)
         COUNTS["launches"] += 1
         _count_stream(stream)
-        LAUNCHES.append((self.py_func.__qualname__, tuple(griddim), tuple(blockdim), _handle(stream)))
-    dispatcher._Kernel.launch = launch
+        LAUNCHES.append((kernel.name, tuple(config.grid), tuple(config.block), _handle(stream)))
+    dispatcher.launch = launch
 
     import kernels.cuda  # noqa: F401  (after the driver is replaced: kernels.cuda.counters wraps these)
     try:

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 from numba import config, cuda
 
-from kernels.cuda import allocator, array_types, counters, streams, views  # noqa: F401  (views install on import)
+from kernels.cuda import allocator, arguments, array_types, counters, streams, views  # noqa: F401  (views install on import)
 
 counters.install()
 allocator.install()
@@ -48,41 +48,76 @@ def reduction_threads(n):
 
 SIMULATED = bool(config.ENABLE_CUDASIM)
 _compiled = {}
-_dimensions = {}
+_configs = {}
 
 
 def launch(kernel, griddim, blockdim, *args, sharedmem=0):
     """``kernel[griddim, blockdim, streams.stream(), sharedmem](*args)``.
 
     numba's dispatcher types every argument of every call (in Python for device arrays and tuples)
-    to find the compiled kernel; a training step repeats the same few signatures, so on a GPU the
-    compiled kernel is kept in a dict keyed by the kernel and the arguments' numba types
-    (`argument_key`: an array's type is (dtype, ndim, layout), a number's its Python or NumPy type)
-    and launched directly after the first call, which goes through the dispatcher (and compiles).
+    to find the compiled kernel, and its ``_Kernel.launch`` decides per argument how to pack it. A
+    training step repeats the same few signatures, so on a GPU the first call goes through the
+    dispatcher (and compiles), and after it a `_Launcher` is kept per kernel and argument types
+    (`argument_key`: an array's type is (dtype, ndim, layout), a number's its Python or NumPy type),
+    which packs the arguments as kernels.cuda.arguments prepared them and launches through cuda.core.
     """
     if SIMULATED:
         kernel[griddim, blockdim, streams.stream(), sharedmem](*args)
         return
     key = (kernel, *map(argument_key, args))
-    compiled = _compiled.get(key)
-    if compiled is not None:
-        dimensions = _dimensions.get((griddim, blockdim))
-        if dimensions is None:
-            if len(_dimensions) >= 4096:
-                _dimensions.clear()
-            dimensions = _dimensions[griddim, blockdim] = normalize_kernel_dimensions(griddim, blockdim)
-        compiled.launch(args, *dimensions, streams.core_stream(), sharedmem)
+    launcher = _compiled.get(key)
+    if launcher is not None:
+        launcher(args, griddim, blockdim, sharedmem)
         return
     kernel[griddim, blockdim, streams.stream(), sharedmem](*args)
     if None not in key:
         compiled = kernel.overloads.get(tuple(kernel.typeof_pyval(a) for a in args))
         if compiled is not None and not getattr(compiled, "launch_config_sensitive", False):
-            _compiled[key] = compiled
+            _compiled[key] = _Launcher(compiled)
 
 
-def normalize_kernel_dimensions(griddim, blockdim):
-    from numba.cuda.errors import normalize_kernel_dimensions as normalize
-    return normalize(griddim, blockdim)
+class _Launcher:
+    """One compiled kernel (numba-cuda's ``dispatcher._Kernel``), launched on the backend's stream
+    with its arguments packed by ``kernels.cuda.arguments`` and cuda.core's ``launch`` (the call that
+    numba-cuda's ``_Kernel.launch`` ends in), or by ``_Kernel.launch`` itself where that packer
+    declines. The launch is counted here (kernels.cuda.counters counts ``_Kernel.launch``'s)."""
+
+    def __init__(self, compiled):
+        self.compiled, self.pack, self.function = compiled, arguments.packer(compiled), None
+
+    def __call__(self, args, griddim, blockdim, sharedmem):
+        config = _configs.get((griddim, blockdim, sharedmem))
+        if config is None:
+            if len(_configs) >= 4096:
+                _configs.clear()
+            config = _configs[griddim, blockdim, sharedmem] = _launch_config(griddim, blockdim, sharedmem)
+        stream = streams.core_stream()
+        if self.pack is None or self.compiled.cooperative:
+            self.compiled.launch(args, config.grid, config.block, stream, sharedmem)
+            return
+        kernel_arguments = self.pack(args)
+        if self.function is None:
+            self.function = self.compiled._codelibrary.get_cufunc().kernel
+        counters.record_launch(self.compiled.py_func, stream)
+        _dispatcher().launch(stream, config, self.function, *kernel_arguments)
+
+
+def _launch_config(griddim, blockdim, sharedmem):
+    """cuda.core's LaunchConfig of a launch, as numba-cuda's ``_Kernel.launch`` builds it (not cooperative)."""
+    from cuda.core import LaunchConfig
+    from numba.cuda.errors import normalize_kernel_dimensions
+    grid, block = normalize_kernel_dimensions(griddim, blockdim)
+    try:
+        return LaunchConfig(grid=grid, block=block, shmem_size=sharedmem, is_cooperative=False)
+    except TypeError:  # cuda.core before 1.0
+        return LaunchConfig(grid=grid, block=block, shmem_size=sharedmem, cooperative_launch=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _dispatcher():
+    """numba-cuda's dispatcher module, whose ``launch`` is cuda.core's (the host probe replaces it)."""
+    from numba.cuda import dispatcher
+    return dispatcher
 
 
 _SCALAR_TYPES = frozenset((float, bool, np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,

@@ -1,0 +1,116 @@
+"""kernels.cuda.arguments packs every launch's arguments exactly as numba-cuda's own
+``_Kernel._prepare_args`` does: same values, same types, same order, for every kernel of a LeNet-5
+and a ResNet-18 training step, and it declines what it does not know.
+
+The step runs in a child process without NUMBA_ENABLE_CUDASIM, under benchmarks/cuda_host_probe.py's
+stand-in driver (numba-cuda's real typing and packing; cuda.core's parameter buffer is filled from
+the packed arguments; no kernel runs).
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import types as pytypes
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.needs_cuda
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = textwrap.dedent("""
+    import collections, ctypes, json
+    import cuda_host_probe as probe
+    probe.install()
+    from kernels.cuda import arguments, counters
+    import cuda_counts
+
+    compared, declined = collections.Counter(), []
+    own_packer = arguments.packer
+
+    def described(kernel_arguments):
+        return [(type(v), v.value if isinstance(v, ctypes._SimpleCData) else v) for v in kernel_arguments]
+
+    def checked_packer(kernel):
+        pack = own_packer(kernel)
+        name = counters.kernel_name(kernel.py_func)
+        if pack is None:
+            declined.append(name)
+            return None
+
+        def both(args):
+            ours, theirs = pack(args), []
+            for numba_type, value in zip(kernel.argument_types, args):
+                kernel._prepare_args(numba_type, value, 0, [], theirs)
+            assert described(ours) == described(theirs), (name, described(ours), described(theirs))
+            compared[name] += 1
+            return ours
+        return both
+    arguments.packer = checked_packer
+
+    launched = {}
+    for model, batch in (("lenet", 8), ("resnet", 2)):
+        step = cuda_counts.make_step(model, batch, small=True)
+        for _ in range(2):
+            step()
+        counters.reset()
+        step()
+        launched[model] = counters.stats()["launches_by_kernel"]
+    print(json.dumps({"compared": compared, "declined": declined, "launched": launched}))
+""")
+
+
+def test_every_launch_of_a_training_step_is_packed_as_numba_cuda_packs_it():
+    pytest.importorskip("cuda.bindings", reason="numba-cuda's NVIDIA bindings are not installed")
+    import json
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT)])
+    result = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=600,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["declined"] == []
+    for model, kernels in report["launched"].items():
+        assert kernels, model
+        unchecked = {name for name in kernels if report["compared"].get(name, 0) < kernels[name]}
+        assert not unchecked, f"{model}: launches not compared with numba-cuda's packing: {unchecked}"
+
+
+@pytest.fixture
+def arguments():
+    from kernels.cuda import arguments
+    return arguments
+
+
+def test_types_numba_cuda_packs_differently_are_declined(arguments):
+    from numba.cuda import types
+    for numba_type in (types.float16, types.complex64, types.complex128, types.NPDatetime("s")):
+        assert arguments._argument_packer(numba_type) is None, numba_type
+    assert arguments._argument_packer(types.Tuple((types.int64, types.float16))) is None
+    assert arguments._argument_packer(types.UniTuple(types.int64, 2)) is not None
+
+
+@pytest.mark.parametrize("changes", [{"debug": True}, {"extensions": [object()]},
+                                     {"argument_types": (object(),)}])
+def test_kernels_that_need_numba_cudas_own_launch_are_declined(arguments, changes):
+    from numba.cuda import types
+    kernel = pytypes.SimpleNamespace(debug=False, extensions=[], argument_types=(types.int64,),
+                                     py_func=test_kernels_that_need_numba_cudas_own_launch_are_declined)
+    assert arguments.packer(kernel) is not None
+    assert arguments.packer(pytypes.SimpleNamespace(**{**vars(kernel), **changes})) is None
+
+
+def test_scalars_and_tuples_are_packed_in_order_and_wrong_arity_raises(arguments):
+    import ctypes
+    from numba.cuda import types
+    kernel = pytypes.SimpleNamespace(debug=False, extensions=[], py_func=test_kernels_that_need_numba_cudas_own_launch_are_declined,
+                                     argument_types=(types.int64, types.uint32, types.float32, types.float64,
+                                                     types.boolean, types.UniTuple(types.int32, 2)))
+    packed = arguments.packer(kernel)((-3, 7, 0.5, 0.25, True, (1, 2)))
+    assert [(type(v), getattr(v, "value", v)) for v in packed] == [
+        (ctypes.c_int64, -3), (ctypes.c_uint32, 7), (ctypes.c_float, 0.5), (ctypes.c_double, 0.25), (bool, True),
+        (ctypes.c_int32, 1), (ctypes.c_int32, 2)]
+    with pytest.raises(TypeError, match="takes 6 arguments, got 5"):
+        arguments.packer(kernel)((1, 2, 0.5, 0.25, True))
+    with pytest.raises(ValueError, match="a tuple of 2 expected, got 3"):
+        arguments.packer(kernel)((1, 2, 0.5, 0.25, True, (1, 2, 3)))
