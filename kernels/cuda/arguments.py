@@ -13,8 +13,10 @@ It makes these decisions on every launch, through extension hooks, an argument w
 class looked up by name: 17-38 µs a launch on this box, 1 ms of a LeNet-5 step. ``packer(kernel)``
 makes them once, from the compiled kernel's argument types, and returns ``pack(args) -> list``,
 the same list (tests/kernels/test_cuda_arguments.py compares the two, value and type, on every
-launch of a LeNet-5 and a ResNet-18 step). It returns None for anything else (another argument type,
-extensions, a kernel compiled with debug=True), and that kernel keeps numba-cuda's own launch.
+launch of a LeNet-5 and a ResNet-18 step; kernels.cuda.launch also compares them, with ``same``, on the
+first launch of each signature, and keeps numba-cuda's launch where they differ). It returns None for
+anything else (another argument type, extensions, a kernel compiled with debug=True), and that kernel
+keeps numba-cuda's own launch.
 """
 import ctypes
 
@@ -83,3 +85,10 @@ def packer(kernel):
             part(value, out)
         return out
     return pack
+
+
+def same(ours, theirs):
+    """Whether two packed argument lists are equal in order, type and value (ctypes values by ``.value``)."""
+    def described(values):
+        return [(type(v), v.value if isinstance(v, ctypes._SimpleCData) else v) for v in values]
+    return len(ours) == len(theirs) and described(ours) == described(theirs)

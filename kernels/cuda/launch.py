@@ -73,7 +73,7 @@ def launch(kernel, griddim, blockdim, *args, sharedmem=0):
     if None not in key:
         compiled = kernel.overloads.get(tuple(kernel.typeof_pyval(a) for a in args))
         if compiled is not None and not getattr(compiled, "launch_config_sensitive", False):
-            _compiled[key] = _Launcher(compiled)
+            _compiled[key] = _Launcher(compiled, args)
 
 
 class _Launcher:
@@ -82,8 +82,8 @@ class _Launcher:
     numba-cuda's ``_Kernel.launch`` ends in), or by ``_Kernel.launch`` itself where that packer
     declines. The launch is counted here (kernels.cuda.counters counts ``_Kernel.launch``'s)."""
 
-    def __init__(self, compiled):
-        self.compiled, self.pack, self.function = compiled, arguments.packer(compiled), None
+    def __init__(self, compiled, args):
+        self.compiled, self.pack, self.function = compiled, _checked_packer(compiled, args), None
 
     def __call__(self, args, griddim, blockdim, sharedmem):
         config = _configs.get((griddim, blockdim, sharedmem))
@@ -100,6 +100,27 @@ class _Launcher:
             self.function = self.compiled._codelibrary.get_cufunc().kernel
         counters.record_launch(self.compiled.py_func, stream)
         _dispatcher().launch(stream, config, self.function, *kernel_arguments)
+
+
+def _checked_packer(compiled, args):
+    """``arguments.packer(compiled)`` where this numba-cuda launches through cuda.core as the one it
+    was written against does and its packing of `args` (the first launch's) equals numba-cuda's own,
+    value and type; None otherwise (another numba-cuda version: numba-cuda's ``_Kernel.launch``)."""
+    dispatcher = _dispatcher()
+    if not all(hasattr(dispatcher, name) for name in ("launch", "LaunchConfig")) or not all(
+            hasattr(compiled, name) for name in ("_codelibrary", "_prepare_args", "argument_types", "cooperative")):
+        return None
+    pack = arguments.packer(compiled)
+    if pack is None:
+        return None
+    theirs = []
+    try:
+        for numba_type, value in zip(compiled.argument_types, args):
+            compiled._prepare_args(numba_type, value, streams.core_stream(), [], theirs)
+        ours = pack(args)
+    except Exception:  # noqa: BLE001  (numba-cuda's own launch stays, and raises what it raises)
+        return None
+    return pack if arguments.same(ours, theirs) else None
 
 
 def _launch_config(griddim, blockdim, sharedmem):

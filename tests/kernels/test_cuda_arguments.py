@@ -56,7 +56,9 @@ CHILD = textwrap.dedent("""
         counters.reset()
         step()
         launched[model] = counters.stats()["launches_by_kernel"]
-    print(json.dumps({"compared": compared, "declined": declined, "launched": launched}))
+    from kernels.cuda import launch
+    unpacked = [counters.kernel_name(l.compiled.py_func) for l in launch._compiled.values() if l.pack is None]
+    print(json.dumps({"compared": compared, "declined": declined, "launched": launched, "unpacked": unpacked}))
 """)
 
 
@@ -69,7 +71,7 @@ def test_every_launch_of_a_training_step_is_packed_as_numba_cuda_packs_it():
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["declined"] == []
+    assert report["declined"] == [] and report["unpacked"] == []
     for model, kernels in report["launched"].items():
         assert kernels, model
         unchecked = {name for name in kernels if report["compared"].get(name, 0) < kernels[name]}
@@ -114,3 +116,41 @@ def test_scalars_and_tuples_are_packed_in_order_and_wrong_arity_raises(arguments
         arguments.packer(kernel)((1, 2, 0.5, 0.25, True))
     with pytest.raises(ValueError, match="a tuple of 2 expected, got 3"):
         arguments.packer(kernel)((1, 2, 0.5, 0.25, True, (1, 2, 3)))
+
+
+class _Compiled:
+    """A stand-in compiled kernel of one int64 argument whose numba-cuda packing is `packed(value)`."""
+
+    def __init__(self, packed):
+        from numba.cuda import types
+        self.debug, self.extensions, self.cooperative, self._codelibrary = False, [], False, object()
+        self.argument_types, self.py_func, self._packed = (types.int64,), _Compiled, packed
+
+    def _prepare_args(self, numba_type, value, stream, retr, out):
+        out.extend(self._packed(value))
+
+
+@pytest.mark.parametrize("numba_packs, expected", [
+    (lambda v: [__import__("ctypes").c_int64(v)], "ours"),     # as this numba-cuda packs: kept
+    (lambda v: [__import__("ctypes").c_int32(v)], None),       # another ctypes type: numba-cuda's launch
+    (lambda v: [__import__("ctypes").c_int64(v + 1)], None),   # another value
+    (lambda v: [v], None),                                     # a plain int
+    (lambda v: [], None),                                      # fewer values
+])
+def test_the_first_launch_compares_the_packing_with_numba_cudas_own(monkeypatch, numba_packs, expected):
+    from kernels.cuda import launch
+    monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace(launch=None, LaunchConfig=None))
+    monkeypatch.setattr(launch.streams, "core_stream", lambda: 0)  # the simulator has no cuda.core stream
+    pack = launch._checked_packer(_Compiled(numba_packs), (5,))
+    assert (pack is not None) == (expected == "ours")
+
+
+def test_another_numba_cuda_keeps_its_own_launch(monkeypatch):
+    import ctypes
+    from kernels.cuda import launch
+    compiled = _Compiled(lambda v: [ctypes.c_int64(v)])
+    monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace(LaunchConfig=None))  # no cuda.core launch
+    assert launch._checked_packer(compiled, (5,)) is None
+    monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace(launch=None, LaunchConfig=None))
+    del compiled._codelibrary
+    assert launch._checked_packer(compiled, (5,)) is None
