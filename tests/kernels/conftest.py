@@ -41,3 +41,25 @@ def assert_matches():
         scale = max(1.0, float(np.abs(expected).max(initial=0.0)))
         np.testing.assert_allclose(actual, expected, rtol=tolerance["rtol"], atol=tolerance["atol"] * scale)
     return check
+
+
+@pytest.fixture
+def host_probe():
+    """``host_probe(code) -> stdout``: run `code` in a child process without NUMBA_ENABLE_CUDASIM, with
+    benchmarks/ on the path for benchmarks/cuda_host_probe.py (numba-cuda's real host path over a
+    stand-in driver; the code installs it first); a failed child fails the test with its stderr."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+    pytest.importorskip("cuda.bindings", reason="numba-cuda's NVIDIA bindings are not installed")
+    root = Path(__file__).resolve().parents[2]
+
+    def run(code, timeout=600):
+        env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+        env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "benchmarks"), env.get("PYTHONPATH", "")])
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                                timeout=timeout, cwd=root)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result.stdout
+    return run

@@ -6,17 +6,12 @@ The step runs in a child process without NUMBA_ENABLE_CUDASIM, under benchmarks/
 stand-in driver (numba-cuda's real typing and packing; cuda.core's parameter buffer is filled from
 the packed arguments; no kernel runs).
 """
-import os
-import subprocess
-import sys
 import textwrap
 import types as pytypes
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.needs_cuda
-ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent("""
     import collections, ctypes, json
@@ -62,15 +57,9 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_every_launch_of_a_training_step_is_packed_as_numba_cuda_packs_it():
-    pytest.importorskip("cuda.bindings", reason="numba-cuda's NVIDIA bindings are not installed")
+def test_every_launch_of_a_training_step_is_packed_as_numba_cuda_packs_it(host_probe):
     import json
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT)])
-    result = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=600,
-                            cwd=ROOT)
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = json.loads(host_probe(CHILD).strip().splitlines()[-1])
     assert report["declined"] == [] and report["unpacked"] == []
     for model, kernels in report["launched"].items():
         assert kernels, model

@@ -6,9 +6,6 @@ numba-cuda's real device arrays cannot be imported beside the simulator, so the 
 child process without NUMBA_ENABLE_CUDASIM, under benchmarks/cuda_host_probe.py's stand-in driver (no
 GPU needed; nothing is read or written on the arrays).
 """
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -73,13 +70,8 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_reshape_builds_what_numba_cuda_builds():
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join([root, os.path.join(root, "benchmarks"), env.get("PYTHONPATH", "")])
-    result = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert int(result.stdout.split()[-1]) == 4 * 22
+def test_reshape_builds_what_numba_cuda_builds(host_probe):
+    assert int(host_probe(CHILD, timeout=120).split()[-1]) == 4 * 22
 
 
 @pytest.mark.parametrize("shape, key", [
