@@ -45,11 +45,13 @@ test-all: setup
 test-cuda:
 	$(PYTHON) -m pytest -q -m cuda -p no:cacheprovider
 
-# Framework overhead and CPU training steps (each library alone in fresh processes, alternating);
+# Framework overhead and CPU training steps (each library alone in fresh processes, alternating), and
+# what a CUDA step asks of the device and costs the host (no GPU needed: the host probe);
 # tables go to benchmarks/results/ (copy cpu.md into the README's Benchmarks section).
 bench: setup
 	$(PY) benchmarks/overhead.py --out benchmarks/results/overhead.md
 	$(PY) benchmarks/cpu.py --out benchmarks/results/cpu.md
+	$(PY) benchmarks/cuda_counts.py --processes 5 --markdown benchmarks/results/cuda_counts.md
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
