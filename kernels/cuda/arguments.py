@@ -24,9 +24,7 @@ from numba.cuda import types
 
 
 def _array(value, out):
-    out += (0, 0, value.size, value.dtype.itemsize, value.device_ctypes_pointer.value)
-    out += value.shape
-    out += value.strides
+    out += (0, 0, value.size, value.dtype.itemsize, value.device_ctypes_pointer.value, *value.shape, *value.strides)
 
 
 def _scalar(ctype):

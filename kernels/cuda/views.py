@@ -97,14 +97,19 @@ def new_array(shape, dtype, stream):
     shape, strides and dtype in Python on each of the ~50 arrays of a LeNet-5 step."""
     dtype = _dtypes.get(dtype) or _dtypes.setdefault(dtype, np.dtype(dtype))
     shape = (shape,) if type(shape) is int else shape
-    if not (_direct and type(shape) is tuple and shape and all(type(s) is int and s > 0 for s in shape)):
+    size = 0
+    if _direct and type(shape) is tuple and shape:
+        size = 1
+        for s in shape:
+            if type(s) is not int or s <= 0:
+                size = 0
+                break
+            size *= s
+    if not size:
         from numba import cuda
         return cuda.device_array(shape, dtype, stream=stream)
     array = object.__new__(_device_array[0])
     itemsize = dtype.itemsize
-    size = 1
-    for s in shape:
-        size *= s
     strides = c_strides(shape, itemsize)
     array.ndim, array._dummy = len(shape), _from_desc[0](0, shape, strides, itemsize)
     array.shape, array.strides, array.dtype, array.size = shape, strides, dtype, size
