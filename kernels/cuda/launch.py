@@ -92,7 +92,7 @@ class _Launcher:
                 _configs.clear()
             config = _configs[griddim, blockdim, sharedmem] = _launch_config(griddim, blockdim, sharedmem)
         stream = streams.core_stream()
-        if self.pack is None or self.compiled.cooperative:
+        if self.pack is None:
             self.compiled.launch(args, config.grid, config.block, stream, sharedmem)
             return
         kernel_arguments = self.pack(args)
@@ -105,10 +105,13 @@ class _Launcher:
 def _checked_packer(compiled, args):
     """``arguments.packer(compiled)`` where this numba-cuda launches through cuda.core as the one it
     was written against does and its packing of `args` (the first launch's) equals numba-cuda's own,
-    value and type; None otherwise (another numba-cuda version: numba-cuda's ``_Kernel.launch``)."""
+    value and type; None otherwise (another numba-cuda version, or a cooperative kernel: numba-cuda's
+    ``_Kernel.launch``)."""
     dispatcher = _dispatcher()
     if not all(hasattr(dispatcher, name) for name in ("launch", "LaunchConfig")) or not all(
             hasattr(compiled, name) for name in ("_codelibrary", "_prepare_args", "argument_types", "cooperative")):
+        return None
+    if compiled.cooperative:
         return None
     pack = arguments.packer(compiled)
     if pack is None:

@@ -141,5 +141,8 @@ def test_another_numba_cuda_keeps_its_own_launch(monkeypatch):
     monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace(LaunchConfig=None))  # no cuda.core launch
     assert launch._checked_packer(compiled, (5,)) is None
     monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace(launch=None, LaunchConfig=None))
+    compiled.cooperative = True  # launched with cooperative_launch by numba-cuda
+    assert launch._checked_packer(compiled, (5,)) is None
+    compiled.cooperative = False
     del compiled._codelibrary
     assert launch._checked_packer(compiled, (5,)) is None
