@@ -74,7 +74,7 @@ def _gemm_kernel(dtype, bm, bn, bk, tm, tn):
     a_width = bm + PAD
     a_size, b_size = 2 * bk * a_width, 2 * bk * bn  # two buffers each (shared array sizes must be constants)
 
-    @cuda.jit
+    @cuda.jit(cache=True)
     def kernel(c, a, b, bias, bias_axis, trans_a, trans_b, reduce_batch, alpha, beta):
         a_tile = cuda.shared.array(a_size, element)  # [buffer, kk, row], flat
         b_tile = cuda.shared.array(b_size, element)  # [buffer, kk, column], flat

@@ -45,9 +45,10 @@ def assert_matches():
 
 @pytest.fixture
 def host_probe():
-    """``host_probe(code) -> stdout``: run `code` in a child process without NUMBA_ENABLE_CUDASIM, with
-    benchmarks/ on the path for benchmarks/cuda_host_probe.py (numba-cuda's real host path over a
-    stand-in driver; the code installs it first); a failed child fails the test with its stderr."""
+    """``host_probe(code, timeout=600, **env) -> stdout``: run `code` in a child process without
+    NUMBA_ENABLE_CUDASIM, with benchmarks/ on the path for benchmarks/cuda_host_probe.py (numba-cuda's
+    real host path over a stand-in driver; the code installs it first) and `env` added to its
+    environment; a failed child fails the test with its stderr."""
     import os
     import subprocess
     import sys
@@ -55,8 +56,9 @@ def host_probe():
     pytest.importorskip("cuda.bindings", reason="numba-cuda's NVIDIA bindings are not installed")
     root = Path(__file__).resolve().parents[2]
 
-    def run(code, timeout=600):
+    def run(code, timeout=600, **extra):
         env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+        env.update(extra)
         env["PYTHONPATH"] = os.pathsep.join([str(root), str(root / "benchmarks"), env.get("PYTHONPATH", "")])
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                                 timeout=timeout, cwd=root)
