@@ -48,7 +48,7 @@ def reduction_threads(n):
 
 SIMULATED = bool(config.ENABLE_CUDASIM)
 _compiled = {}
-_configs = {}
+_geometries = {}
 
 
 def launch(kernel, griddim, blockdim, *args, sharedmem=0):
@@ -86,14 +86,15 @@ class _Launcher:
         self.compiled, self.pack, self.function = compiled, _checked_packer(compiled, args), None
 
     def __call__(self, args, griddim, blockdim, sharedmem):
-        config = _configs.get((griddim, blockdim, sharedmem))
-        if config is None:
-            if len(_configs) >= 4096:
-                _configs.clear()
-            config = _configs[griddim, blockdim, sharedmem] = _launch_config(griddim, blockdim, sharedmem)
+        geometry = _geometries.get((griddim, blockdim, sharedmem))
+        if geometry is None:
+            if len(_geometries) >= 4096:
+                _geometries.clear()
+            geometry = _geometries[griddim, blockdim, sharedmem] = _launch_geometry(griddim, blockdim, sharedmem)
+        grid, block, config = geometry
         stream = streams.core_stream()
         if self.pack is None:
-            self.compiled.launch(args, config.grid, config.block, stream, sharedmem)
+            self.compiled.launch(args, grid, block, stream, sharedmem)
             return
         kernel_arguments = self.pack(args)
         if self.function is None:
@@ -126,15 +127,19 @@ def _checked_packer(compiled, args):
     return pack if arguments.same(ours, theirs) else None
 
 
-def _launch_config(griddim, blockdim, sharedmem):
-    """cuda.core's LaunchConfig of a launch, as numba-cuda's ``_Kernel.launch`` builds it (not cooperative)."""
-    from cuda.core import LaunchConfig
+def _launch_geometry(griddim, blockdim, sharedmem):
+    """(grid, block, config): the dimensions normalised as numba-cuda's ``_Kernel.launch`` does, and the
+    cuda.core LaunchConfig it builds of them (not cooperative), None where this numba-cuda has none
+    (its launches keep ``_Kernel.launch``, which needs only the dimensions)."""
     from numba.cuda.errors import normalize_kernel_dimensions
     grid, block = normalize_kernel_dimensions(griddim, blockdim)
-    try:
-        return LaunchConfig(grid=grid, block=block, shmem_size=sharedmem, is_cooperative=False)
-    except TypeError:  # cuda.core before 1.0
-        return LaunchConfig(grid=grid, block=block, shmem_size=sharedmem, cooperative_launch=False)
+    dispatcher = _dispatcher()
+    make = getattr(dispatcher, "LaunchConfig", None)
+    if make is None:
+        return grid, block, None
+    if getattr(dispatcher, "CUDA_CORE_GE_1_0", True):
+        return grid, block, make(grid=grid, block=block, shmem_size=sharedmem, is_cooperative=False)
+    return grid, block, make(grid=grid, block=block, shmem_size=sharedmem, cooperative_launch=False)
 
 
 @functools.lru_cache(maxsize=1)

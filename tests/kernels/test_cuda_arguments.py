@@ -146,3 +146,20 @@ def test_another_numba_cuda_keeps_its_own_launch(monkeypatch):
     compiled.cooperative = False
     del compiled._codelibrary
     assert launch._checked_packer(compiled, (5,)) is None
+
+
+def test_a_kernel_another_numba_cuda_launches_gets_only_normalised_dimensions(monkeypatch):
+    """Where numba-cuda has no cuda.core LaunchConfig, the launch goes to its ``_Kernel.launch`` with the
+    grid and block numba-cuda normalises, and no LaunchConfig is built."""
+    import ctypes
+    from kernels.cuda import launch
+    calls = []
+    compiled = _Compiled(lambda v: [ctypes.c_int64(v)])
+    compiled.launch = lambda *a: calls.append(a)
+    monkeypatch.setattr(launch, "_dispatcher", lambda: pytypes.SimpleNamespace())
+    monkeypatch.setattr(launch, "_geometries", {})
+    monkeypatch.setattr(launch.streams, "core_stream", lambda: "stream")
+    launcher = launch._Launcher(compiled, (5,))
+    assert launcher.pack is None
+    launcher((5,), 4, 256, 0)
+    assert calls == [((5,), (4, 1, 1), (256, 1, 1), "stream", 0)]
